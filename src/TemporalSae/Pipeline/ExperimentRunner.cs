@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Results;
+
+namespace TemporalSae.Pipeline;
+
+/// <summary>The experiment as the runner sees it: the resolved configuration and where it came from.</summary>
+public sealed record ExperimentSpec(ExperimentConfig Config, string ManifestPath, string ManifestHash);
+
+/// <summary>
+/// Resolves a manifest into its graph of stages, builds or reuses each stage's cached artifact in dependency order,
+/// and writes results/&lt;name&gt;.json atomically, only when every stage succeeded.
+/// </summary>
+public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment environment, TextWriter log)
+{
+    public string Run(ExperimentSpec spec)
+    {
+        ExperimentConfig config = spec.Config;
+        TorchRuntime.SetThreads(config.Threads);
+        var cache = new ArtifactCache(environment.CacheRoot, log);
+        var started = DateTimeOffset.UtcNow;
+        var total = Stopwatch.StartNew();
+
+        var keys = new Dictionary<string, string>();
+        var folders = new Dictionary<string, string>();
+        var summaries = new List<(Stage Stage, JsonObject Summary)>();
+        var stageProvenance = new JsonObject();
+
+        foreach (Stage stage in registry.Resolve(config.Stages))
+        {
+            string key = KeyOf(stage, config, keys);
+            keys[stage.Name] = key;
+            var inputs = stage.DependsOn.ToDictionary(name => name, name => folders[name]);
+            var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log);
+
+            log.WriteLine($"[{stage.Name}] key {key[..12]}");
+            ProcessMemory.ResetPeak();
+            var clock = Stopwatch.StartNew();
+            CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder =>
+            {
+                JsonObject built = stage.Build(context, folder);
+                AtomicFile.WriteAllText(Path.Combine(folder, SummaryFile), ResultJson.Serialize(built));
+            });
+            clock.Stop();
+            folders[stage.Name] = artifact.Folder;
+            log.WriteLine($"[{stage.Name}] {(artifact.FromCache ? "reused from cache" : "built")} in {clock.Elapsed.TotalSeconds:F1} s");
+
+            var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(artifact.Folder, SummaryFile)))!.AsObject();
+            summaries.Add((stage, summary));
+            stageProvenance[stage.Name] = new JsonObject
+            {
+                ["from_cache"] = artifact.FromCache,
+                ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes() / 1048576.0, 1),
+                ["cache_key"] = key,
+            };
+        }
+
+        var document = ResultDocument.Build(spec, summaries, Provenance.Collect(config, started, total.Elapsed, stageProvenance, environment));
+        string path = Path.Combine(environment.ResultsFolder, $"{config.Name}.json");
+        AtomicFile.WriteAllText(path, ResultJson.Serialize(document));
+        log.WriteLine($"wrote {Path.GetRelativePath(environment.RepositoryRoot, path)}");
+        return path;
+    }
+
+    public const string SummaryFile = "summary.json";
+
+    /// <summary>Hash of the stage's identity, its configuration, the run-wide settings and its inputs' keys.</summary>
+    public static string KeyOf(Stage stage, ExperimentConfig config, IReadOnlyDictionary<string, string> upstreamKeys)
+    {
+        var material = new JsonObject
+        {
+            ["stage"] = stage.Name,
+            ["version"] = stage.Version,
+            ["seed"] = config.Seed,
+            // Floating-point reductions depend on the thread count, so it is part of every key.
+            ["threads"] = config.Threads,
+            ["config"] = stage.KeyMaterial(config),
+            ["inputs"] = new JsonObject(stage.DependsOn.Select(name =>
+                KeyValuePair.Create<string, JsonNode?>(name, upstreamKeys[name]))),
+        };
+        return ContentHash.Of(ResultJson.Serialize(material));
+    }
+}

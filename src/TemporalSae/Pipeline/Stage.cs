@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using TemporalSae.Manifests;
+
+namespace TemporalSae.Pipeline;
+
+/// <summary>
+/// One node of the experiment graph. A stage turns its inputs (the artifacts of the stages it depends on) and its
+/// part of the configuration into an artifact folder plus a summary that becomes its section of the result.
+/// Stages are pure functions of their key: the same key must always produce an equivalent artifact.
+/// </summary>
+public abstract class Stage
+{
+    /// <summary>Graph name, cache folder name and result key (e.g. "data", "sae", "core").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Where the summary goes in the result document: "stages" or "evals".</summary>
+    public virtual string ResultSection => "stages";
+
+    public abstract IReadOnlyList<string> DependsOn { get; }
+
+    /// <summary>Bump when the artifact's format or meaning changes, so old cache entries are not reused.</summary>
+    public abstract int Version { get; }
+
+    /// <summary>The part of the resolved configuration that determines this stage's artifact.</summary>
+    public abstract JsonNode KeyMaterial(ExperimentConfig config);
+
+    /// <summary>Writes the artifact into <paramref name="folder"/> and returns its summary.</summary>
+    public abstract JsonObject Build(StageContext context, string folder);
+}
+
+/// <summary>What a stage may use while it builds: configuration, its own seed, and its inputs' artifact folders.</summary>
+public sealed record StageContext(
+    ExperimentConfig Config,
+    long Seed,
+    IReadOnlyDictionary<string, string> Inputs,
+    RunEnvironment Environment,
+    TextWriter Log)
+{
+    public string Input(string stage) => Inputs.TryGetValue(stage, out string? folder)
+        ? folder
+        : throw new InvalidOperationException($"stage input '{stage}' was not declared in DependsOn");
+}
+
+/// <summary>Where a run reads and writes: repository root, cache and results folders.</summary>
+public sealed record RunEnvironment(string RepositoryRoot, string CacheRoot, string ResultsFolder)
+{
+    public static RunEnvironment ForRepository(string repositoryRoot) => new(
+        repositoryRoot,
+        ArtifactCache.DefaultRoot(repositoryRoot),
+        Path.Combine(repositoryRoot, "results"));
+
+    /// <summary>The folder holding TemporalSae.sln at or above <paramref name="start"/>, else <paramref name="start"/>.</summary>
+    public static string FindRepositoryRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TemporalSae.sln"))) return dir.FullName;
+        return Path.GetFullPath(start);
+    }
+}
