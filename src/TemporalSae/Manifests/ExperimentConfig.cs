@@ -162,6 +162,10 @@ public sealed record TemporalConfig
     [Doc("tsae-contrastive: weight of the InfoNCE loss.")]
     [Range(0, 1e6)]
     public double ContrastiveCoefficient { get; init; } = 1.0;
+
+    [Doc("tsae-contrastive: InfoNCE temperature applied to cosine similarities of the high-level codes.")]
+    [Range(1e-3, 100)]
+    public double ContrastiveTemperature { get; init; } = 0.1;
 }
 
 [Doc("One level of hierarchical temporal consistency.")]

@@ -1,0 +1,65 @@
+// Gradient checkpointing of the Temporal SAE's encoder (SCIENCE.md, "The Temporal SAE" 5): one autograd node from
+// x to the pre-activations h that keeps only x and the parameters, and recomputes z = W_enc^T (x - b_dec) + b_enc
+// in the backward pass. The plain path keeps z [B, T, d_sae] alive from the forward to the backward pass; this one
+// trades one extra encoder matmul for that tensor.
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace TemporalSae.Saes.Temporal;
+
+internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<CheckpointedTemporalEncoder>
+{
+    public override string Name => "CheckpointedTemporalEncoder";
+
+    /// <summary>h [B, T, d_sae] from x [B, T, d_in]; gradients reach W_enc, b_enc, b_dec, c and (if needed) x.</summary>
+    public static Tensor Apply(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec, Tensor c, ConvolutionMasks masks) =>
+        apply([x, wEnc, bEnc, bDec, c, .. masks.Tensors.Cast<object?>()]);
+
+    internal static Tensor PreActivations(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec)
+    {
+        using var centred = x - bDec;
+        var z = centred.matmul(wEnc);   // [B, T, d_sae]
+        z.add_(bEnc);
+        return z;
+    }
+
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    {
+        var x = (Tensor)vars[0];
+        var wEnc = (Tensor)vars[1];
+        var bEnc = (Tensor)vars[2];
+        var bDec = (Tensor)vars[3];
+        var c = (Tensor)vars[4];
+        int lags = (vars.Length - 5) / 2;
+        var masks = ConvolutionMasks.FromSaved(vars.Skip(5).Select(v => v as Tensor).ToArray(), 0, lags);
+        ctx.save_for_backward([x, wEnc, bEnc, bDec, c, .. masks.Tensors!]);
+        ctx.save_data("lags", lags);
+        ctx.save_data("x_requires_grad", x.requires_grad);
+        using var z = PreActivations(x, wEnc, bEnc, bDec);
+        return TemporalConvolution.Convolve(z, c, masks);
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        var saved = ctx.get_saved_variables();
+        Tensor x = saved[0], wEnc = saved[1], bEnc = saved[2], bDec = saved[3], c = saved[4];
+        int lags = (int)ctx.get_data("lags");
+        var masks = ConvolutionMasks.FromSaved(saved, 5, lags);
+
+        var z = PreActivations(x, wEnc, bEnc, bDec);
+        var (gz, gc) = TemporalConvolution.Backward(gradOutput, z, c, masks, ghIsScratch: false, releaseZ: true);
+
+        long dIn = x.shape[^1], dSae = wEnc.shape[1];
+        var gzFlat = gz.view(-1, dSae);                                    // [N, d_sae]
+        var centred = (x - bDec).view(-1, dIn);                            // [N, d_in]
+        var gWEnc = centred.t().matmul(gzFlat);                            // [d_in, d_sae]
+        var gBEnc = gzFlat.sum([0]);                                         // [d_sae]
+        var gCentred = gzFlat.matmul(wEnc.t());                            // [N, d_in]
+        var gBDec = gCentred.sum([0]).neg_();                                // [d_in]
+        var gX = (bool)ctx.get_data("x_requires_grad") ? gCentred.view(x.shape).MoveToOuterDisposeScope() : null;
+        return [gX!, gWEnc.MoveToOuterDisposeScope(), gBEnc.MoveToOuterDisposeScope(), gBDec.MoveToOuterDisposeScope(),
+            gc.MoveToOuterDisposeScope(), .. Enumerable.Repeat<Tensor>(null!, 2 * lags)];
+    }
+}

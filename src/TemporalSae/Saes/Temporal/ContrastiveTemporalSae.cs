@@ -1,0 +1,139 @@
+// The published temporal baseline T-SAE (Bhalla et al., 2025, "Temporal Sparse Autoencoders: Leveraging the
+// Sequential Nature of Language for Interpretability", ICLR 2026), as SCIENCE.md describes it: latents split into a
+// high-level prefix and the rest, Matryoshka-style reconstruction (the prefix alone and all latents together must
+// reconstruct x), sparsity, and a symmetric InfoNCE loss between the high-level codes of tokens t and t-1 of the same
+// sequence with the other batch items as negatives. Encoder, decoder and parameter names as SAELens' standard SAE.
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Saes.Temporal;
+
+/// <summary>
+/// f = act(W_enc^T (x - b_dec) + b_enc) per token (no temporal buffer), x_hat = W_dec^T f + b_dec.
+/// <para>Loss = mse_high + mse + coefficients.Sparsity * sparsity + coefficients.Contrastive * ContrastiveCoefficient
+/// * contrastive, where mse_high reconstructs from the first <see cref="HighLevelLatents"/> latents only, mse from all,
+/// sparsity = mean of sum_i f_i ||W_dec,i||, all means over non-special tokens.</para>
+/// <para>contrastive: for every position t &gt;= 1 the codes u = normalise(f[.., :H]) give logits
+/// L[b, b'] = cos(u_{b,t}, u_{b',t-1}) / temperature over the batch; the loss is the mean over valid pairs (t-1 in t's
+/// segment per the boundary mode, neither token special) of (CE(row b of L, b) + CE(column b of L, b)) / 2. All
+/// positions are used rather than one sampled pair per sequence: the same expectation with less variance. A zero code
+/// normalises to zero (cosine 0 with everything).</para>
+/// </summary>
+public sealed class ContrastiveTemporalSae : SparseAutoencoder
+{
+    public const string RegistryKey = "tsae-contrastive";
+
+    readonly Parameter wEnc, wDec, bEnc, bDec;
+    readonly TemporalActivation activation;
+
+    ContrastiveTemporalSae(int dIn, int dSae, TemporalConfig config, int k, long seed) : base(RegistryKey, dIn, dSae)
+    {
+        if (dIn < 1) throw new InvalidInputException($"tsae-contrastive: d_in = {dIn} must be at least 1.");
+        if (dSae < 2) throw new InvalidInputException($"sae.d_sae = {dSae} must be at least 2 for tsae-contrastive.");
+        HighLevelLatents = (int)Math.Round(dSae * config.HighLevelFraction);
+        if (HighLevelLatents < 1 || HighLevelLatents > dSae)
+            throw new InvalidInputException(
+                $"sae.temporal.high_level_fraction = {config.HighLevelFraction} gives {HighLevelLatents} of {dSae} latents; " +
+                "it must give between 1 and d_sae.");
+        if (config.ContrastiveTemperature <= 0)
+            throw new InvalidInputException($"sae.temporal.contrastive_temperature = {config.ContrastiveTemperature} must be positive.");
+        Boundary = TemporalSegments.ParseBoundary(config.Boundary);
+        ContrastiveCoefficient = config.ContrastiveCoefficient;
+        Temperature = config.ContrastiveTemperature;
+        activation = TemporalActivation.Of(config.Activation, k, dSae);
+
+        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
+        wDec = new Parameter(rows.clone());                // [d_sae, d_in]
+        wEnc = new Parameter(rows.t().contiguous());       // [d_in, d_sae]
+        bEnc = new Parameter(torch.zeros(dSae));
+        bDec = new Parameter(torch.zeros(dIn));
+        register_parameter("W_enc", wEnc);
+        register_parameter("W_dec", wDec);
+        register_parameter("b_enc", bEnc);
+        register_parameter("b_dec", bDec);
+    }
+
+    /// <summary>Builds the SAE from the manifest's sae section for activations of width dIn.</summary>
+    public static ContrastiveTemporalSae Create(SaeConfig config, int dIn, long seed) =>
+        new(dIn, config.DSae, config.Temporal, config.K, seed);
+
+    public override string Architecture => RegistryKey;
+
+    /// <summary>H, the size of the high-level prefix: round(d_sae * high_level_fraction).</summary>
+    public int HighLevelLatents { get; }
+    public BoundaryMode Boundary { get; }
+    public double ContrastiveCoefficient { get; }
+    public double Temperature { get; }
+
+    public Parameter W_enc => wEnc;
+    public Parameter W_dec => wDec;
+    public Parameter b_enc => bEnc;
+    public Parameter b_dec => bDec;
+
+    /// <summary>Features with the batch's leading dimensions ([N, d_sae] or [B, T, d_sae]); each token on its own.</summary>
+    public override Tensor Encode(ActivationBatch batch)
+    {
+        if (batch.X.shape[^1] != DIn)
+            throw new InvalidInputException($"tsae-contrastive: activations have width {batch.X.shape[^1]}, but the SAE was built for d_in = {DIn}.");
+        using var scope = torch.NewDisposeScope();
+        var z = CheckpointedTemporalEncoder.PreActivations(batch.X, wEnc, bEnc, bDec);
+        return activation.Apply(z).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Decode(Tensor features)
+    {
+        using var scope = torch.NewDisposeScope();
+        return features.matmul(wDec).add_(bDec).MoveToOuterDisposeScope();   // [.., d_in]
+    }
+
+    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    {
+        using var scope = torch.NewDisposeScope();
+        var segments = TemporalSegments.Of(batch, Boundary);
+        var x = batch.X;
+        var f = Encode(batch);                                                       // [B, T, d_sae]
+        var high = f.narrow(-1, 0, HighLevelLatents);                                // [B, T, H]
+        var xHatHigh = high.matmul(wDec.narrow(0, 0, HighLevelLatents)).add_(bDec);  // [B, T, d_in]
+        var xHat = Decode(f);
+        var norms = wDec.norm(1);                                                    // [d_sae]
+
+        var keep = segments.KeepMask(out long kept);
+        if (kept == 0)
+            throw new InvalidInputException("tsae-contrastive: every token of the batch is special; there is nothing to reconstruct.");
+        var mseHigh = ((xHatHigh - x).square().sum(-1) * keep).sum() / kept;
+        var mse = ((xHat - x).square().sum(-1) * keep).sum() / kept;
+        var sparsity = (f.matmul(norms) * keep).sum() / kept;
+        var contrastive = InfoNce(high, segments);
+        var loss = mseHigh + mse + coefficients.Sparsity * sparsity
+            + coefficients.Contrastive * ContrastiveCoefficient * contrastive;
+
+        var terms = new Dictionary<string, Tensor>
+        {
+            ["mse_high"] = mseHigh.detach().MoveToOuterDisposeScope(),
+            ["mse"] = mse.detach().MoveToOuterDisposeScope(),
+            ["sparsity"] = sparsity.detach().MoveToOuterDisposeScope(),
+            ["contrastive"] = contrastive.detach().MoveToOuterDisposeScope(),
+        };
+        return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Symmetric InfoNCE between codes at t and t-1 across the batch; 0 when no pair is valid.</summary>
+    Tensor InfoNce(Tensor high, TemporalSegments segments)
+    {
+        long b = high.shape[0], t = high.shape[1];
+        var valid = segments.PairMask(1, out long count);                            // [B, T-1]
+        if (count == 0 || t < 2) return torch.zeros([], high.dtype, high.device);
+        var u = torch.nn.functional.normalize(high, p: 2, dim: -1, eps: 1e-8);       // [B, T, H]
+        var anchors = u.narrow(1, 1, t - 1).transpose(0, 1);                         // [T-1, B, H]
+        var previous = u.narrow(1, 0, t - 1).transpose(0, 1);                        // [T-1, B, H]
+        var logits = anchors.bmm(previous.transpose(1, 2)).div_(Temperature);        // [T-1, B, B]
+        var targets = torch.arange(b, device: high.device).expand(t - 1, b);         // [T-1, B]
+        var rows = torch.nn.functional.cross_entropy(logits.reshape(-1, b), targets.reshape(-1), reduction: nn.Reduction.None);
+        var columns = torch.nn.functional.cross_entropy(logits.transpose(1, 2).reshape(-1, b), targets.reshape(-1), reduction: nn.Reduction.None);
+        var perPair = (rows + columns).view(t - 1, b).t() * 0.5;                     // [B, T-1]
+        return (perPair * valid).sum() / count;
+    }
+}

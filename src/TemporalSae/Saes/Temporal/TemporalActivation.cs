@@ -1,0 +1,29 @@
+// The activation applied after the temporal convolution (and in the contrastive T-SAE's encoder): ReLU, or TopK as
+// SAELens applies it (keep the k largest pre-activations per token, then ReLU).
+using TemporalSae.Infrastructure;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Saes.Temporal;
+
+internal sealed record TemporalActivation(string Kind, int K)
+{
+    public static TemporalActivation Of(string kind, int k, int dSae)
+    {
+        if (kind is not ("relu" or "topk"))
+            throw new InvalidInputException($"sae.temporal.activation: '{kind}' is not one of relu, topk.");
+        if (kind == "topk" && (k < 1 || k > dSae))
+            throw new InvalidInputException($"sae.k = {k} must be between 1 and sae.d_sae = {dSae} for activation: topk.");
+        return new TemporalActivation(kind, k);
+    }
+
+    /// <summary>f = act(h) with autograd; h [.., d_sae].</summary>
+    public Tensor Apply(Tensor h)
+    {
+        if (Kind == "relu") return torch.nn.functional.relu(h);
+        using var scope = torch.NewDisposeScope();
+        var (values, indices) = h.topk(K, dim: -1);   // [.., k]
+        var f = torch.zeros_like(h).scatter(-1, indices, torch.nn.functional.relu(values));
+        return f.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,147 @@
+// The Temporal SAE, this project's method (SCIENCE.md, "The Temporal SAE"): a causal convolution over a buffer of K
+// positions in latent space between the encoder and the activation, boundary-aware buffers, and hierarchical
+// decoder-norm-weighted temporal consistency. Decoding, parameter names and the reconstruction and sparsity terms
+// follow SAELens' standard SAE (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec).
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Saes.Temporal;
+
+/// <summary>
+/// z_t = W_enc^T (x_t - b_dec) + b_enc; h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}; f_t = act(h_t);
+/// x_hat_t = W_dec^T f_t + b_dec. c [K, d_sae] is the parameter <c>c_temporal</c>, c_0 = 1 and c_{j&gt;0} = 0 at
+/// initialisation, so training starts from a plain SAE.
+/// <para>Loss = mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal, with
+/// mse = mean over non-special tokens of ||x - x_hat||^2 (summed over d_in); sparsity = mean over non-special tokens
+/// of sum_i f_i ||W_dec,i||; temporal = sum over levels of weight_l * temporal_level{l}, where temporal_level{l} is the
+/// mean over the level's scales s of L_tc(s) on the level's latents (a mean, so adding scales does not raise a level's
+/// overall weight). Terms hold these values before the step coefficients.</para>
+/// </summary>
+public sealed class TemporalSparseAutoencoder : SparseAutoencoder
+{
+    public const string RegistryKey = "temporal";
+
+    readonly Parameter wEnc, wDec, bEnc, bDec, c;
+    readonly TemporalActivation activation;
+
+    TemporalSparseAutoencoder(int dIn, int dSae, TemporalConfig config, int k, long seed) : base(RegistryKey, dIn, dSae)
+    {
+        if (dIn < 1) throw new InvalidInputException($"temporal SAE: d_in = {dIn} must be at least 1.");
+        if (dSae < 1) throw new InvalidInputException($"sae.d_sae = {dSae} must be at least 1.");
+        if (config.Buffer < 1) throw new InvalidInputException($"sae.temporal.buffer = {config.Buffer} must be at least 1.");
+        Buffer = config.Buffer;
+        Boundary = TemporalSegments.ParseBoundary(config.Boundary);
+        GradientCheckpointing = config.GradientCheckpointing;
+        Levels = ConsistencyLevels.Resolve(config.Levels, dSae);
+        activation = TemporalActivation.Of(config.Activation, k, dSae);
+
+        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
+        wDec = new Parameter(rows.clone());                          // [d_sae, d_in]
+        wEnc = new Parameter(rows.t().contiguous());                 // [d_in, d_sae]
+        bEnc = new Parameter(torch.zeros(dSae));
+        bDec = new Parameter(torch.zeros(dIn));
+        using var kernel = torch.zeros(config.Buffer, dSae);         // [K, d_sae]
+        kernel[0].fill_(1);
+        c = new Parameter(kernel.clone());
+        register_parameter("W_enc", wEnc);
+        register_parameter("W_dec", wDec);
+        register_parameter("b_enc", bEnc);
+        register_parameter("b_dec", bDec);
+        register_parameter("c_temporal", c);
+    }
+
+    /// <summary>Builds the SAE from the manifest's sae section for activations of width dIn.</summary>
+    public static TemporalSparseAutoencoder Create(SaeConfig config, int dIn, long seed) =>
+        new(dIn, config.DSae, config.Temporal, config.K, seed);
+
+    public override string Architecture => RegistryKey;
+
+    /// <summary>K, the number of positions the buffer covers (the current one included).</summary>
+    public int Buffer { get; }
+    public BoundaryMode Boundary { get; }
+    public bool GradientCheckpointing { get; }
+    public IReadOnlyList<ResolvedLevel> Levels { get; }
+    public string Activation => activation.Kind;
+
+    public Parameter W_enc => wEnc;
+    public Parameter W_dec => wDec;
+    public Parameter b_enc => bEnc;
+    public Parameter b_dec => bDec;
+    /// <summary>Per-latent temporal weights c [K, d_sae].</summary>
+    public Parameter C => c;
+
+    /// <summary>
+    /// Features [B, T, d_sae] of a sequence batch X [B, T, d_in]. Causal: f_t depends on x_{t-K+1..t} only (within the
+    /// segment when boundary-aware), so it can be spliced into a forward pass position by position.
+    /// </summary>
+    public override Tensor Encode(ActivationBatch batch)
+    {
+        CheckWidth(batch.X);
+        using var scope = torch.NewDisposeScope();
+        var segments = TemporalSegments.Of(batch, Boundary);
+        var f = activation.Apply(PreActivations(batch.X, segments, checkpointed: false));
+        return f.MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Decode(Tensor features)
+    {
+        using var scope = torch.NewDisposeScope();
+        var xHat = features.matmul(wDec).add_(bDec);   // [.., d_in]
+        return xHat.MoveToOuterDisposeScope();
+    }
+
+    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    {
+        CheckWidth(batch.X);
+        using var scope = torch.NewDisposeScope();
+        var segments = TemporalSegments.Of(batch, Boundary);
+        var x = batch.X;
+        var f = activation.Apply(PreActivations(x, segments, GradientCheckpointing));   // [B, T, d_sae]
+        var xHat = Decode(f);                                                            // [B, T, d_in]
+        var norms = wDec.norm(1);                                                        // [d_sae]
+
+        var keep = segments.KeepMask(out long kept);                                     // [B, T]
+        if (kept == 0)
+            throw new InvalidInputException("temporal SAE: every token of the batch is special; there is nothing to reconstruct.");
+        var mse = ((xHat - x).square().sum(-1) * keep).sum() / kept;
+        var sparsity = (f.matmul(norms) * keep).sum() / kept;
+        var perLevel = TemporalConsistencyLoss.PerLevel(f, norms, segments, Levels);   // [L]
+        var levelWeights = torch.tensor(Levels.Select(l => l.Weight).ToArray(), device: x.device).to_type(perLevel.dtype);
+        var temporal = (perLevel * levelWeights).sum();
+        var loss = mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal;
+
+        var terms = new Dictionary<string, Tensor>
+        {
+            ["mse"] = mse.detach().MoveToOuterDisposeScope(),
+            ["sparsity"] = sparsity.detach().MoveToOuterDisposeScope(),
+            ["temporal"] = temporal.detach().MoveToOuterDisposeScope(),
+        };
+        for (int l = 0; l < Levels.Count; l++)
+            terms[$"temporal_level{l}"] = perLevel[l].detach().MoveToOuterDisposeScope();
+        return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>h [B, T, d_sae] before the activation, through the checkpointed node or the plain one.</summary>
+    Tensor PreActivations(Tensor x, TemporalSegments segments, bool checkpointed)
+    {
+        var masks = ConvolutionMasks.Of(segments, Buffer);
+        if (checkpointed)
+            return CheckpointedTemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, masks);
+        var z = CheckpointedTemporalEncoder.PreActivations(x, wEnc, bEnc, bDec);       // autograd through the matmul
+        return TemporalConvolutionFunction.Apply(z, c, masks);
+    }
+
+    /// <summary>z_t for one token per stream: x [S, d_in] -> [S, d_sae]. Used by the streaming encoder.</summary>
+    internal Tensor TokenPreActivations(Tensor x) => CheckpointedTemporalEncoder.PreActivations(x, wEnc, bEnc, bDec);
+
+    internal Tensor ApplyActivation(Tensor h) => activation.Apply(h);
+
+    void CheckWidth(Tensor x)
+    {
+        if (x.shape[^1] != DIn)
+            throw new InvalidInputException($"temporal SAE: activations have width {x.shape[^1]}, but the SAE was built for d_in = {DIn}.");
+    }
+}
