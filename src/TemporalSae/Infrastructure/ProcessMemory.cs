@@ -1,23 +1,42 @@
 namespace TemporalSae.Infrastructure;
 
 /// <summary>
-/// Resident memory of this process as Linux reports it (/proc/self/status). Native LibTorch memory is invisible to
-/// the .NET GC, so RSS is the honest measure. Elsewhere the GC's view of the working set is the fallback.
+/// Resident memory of this process from Linux's /proc/self/status, with the high-water mark reset through
+/// /proc/self/clear_refs ("5", Linux >= 4.0). Native LibTorch memory is invisible to the .NET GC, so RSS is the honest
+/// measure. LibTorch's CPU allocator does not cache, and tensors above glibc's mmap threshold go back to the system
+/// when freed, so for large tensors the high-water mark follows live tensor bytes; small tensors may be served from
+/// memory the process already holds and are under-counted: measure with realistic shapes.
+/// Elsewhere the GC's view of the working set is the fallback.
 /// </summary>
 public static class ProcessMemory
 {
+    /// <summary>Whether this platform lets the process reset and read its peak resident memory.</summary>
+    public static bool Supported => OperatingSystem.IsLinux() && File.Exists("/proc/self/clear_refs");
+
     /// <summary>Current resident set size in bytes.</summary>
     public static long CurrentRssBytes() => ReadStatusKb("VmRSS:") * 1024 ?? Environment.WorkingSet;
 
     /// <summary>Peak resident set size in bytes since start or since the last <see cref="ResetPeak"/>.</summary>
     public static long PeakRssBytes() => ReadStatusKb("VmHWM:") * 1024 ?? Environment.WorkingSet;
 
-    /// <summary>Restarts peak tracking (Linux: writing 5 to clear_refs resets VmHWM), so a stage measures its own peak.</summary>
+    /// <summary>Restarts peak tracking at the current resident size, so a stage or step measures its own peak.</summary>
     public static void ResetPeak()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Peak resident bytes above the resident size at the start, while <paramref name="action"/> runs.</summary>
+    public static long MeasurePeakAbove(Action action)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        ResetPeak();
+        long before = CurrentRssBytes();
+        action();
+        return PeakRssBytes() - before;
     }
 
     static long? ReadStatusKb(string field)

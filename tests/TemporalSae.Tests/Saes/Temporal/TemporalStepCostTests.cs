@@ -2,6 +2,7 @@
 // ordinary autograd, and the effect of gradient checkpointing. Runs alone (not in parallel with other tests) because
 // the peak resident memory is process-wide. TSAE_TEMPORAL_STEP_FULL=1 measures SCIENCE/PLATFORM's reference shape
 // (d_in 768, d_sae 6144, 4096 tokens = 32 x 128) instead of the quick one.
+using TemporalSae.Infrastructure;
 using TemporalSae.Saes;
 using TemporalSae.Saes.Temporal;
 using TorchSharp;
@@ -44,7 +45,7 @@ public class TemporalStepCostTests(ITestOutputHelper output)
         for (int i = 0; i < repeats; i++)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            long bytes = PeakMemory.MeasureAbove(step);
+            long bytes = ProcessMemory.MeasurePeakAbove(step);
             times.Add(watch.Elapsed.TotalSeconds);
             if (i == 0) peak = bytes;
         }
@@ -54,7 +55,7 @@ public class TemporalStepCostTests(ITestOutputHelper output)
     [Fact]
     public void Checkpointing_lowers_the_measured_peak_memory()
     {
-        if (!PeakMemory.Supported) return;
+        if (!ProcessMemory.Supported) return;
         // Quick shape: each [B, T, d_sae] tensor (36 MiB) is above glibc's largest mmap threshold, so RSS tracks it.
         int dIn = Full ? 768 : 64, dSae = Full ? 6144 : 4608, b = Full ? 32 : 16, t = 128, repeats = Full ? 3 : 1;
         torch.set_num_threads(2);
