@@ -45,6 +45,9 @@ public sealed record Gemma2Config
     /// <summary>cap * tanh(logit / cap) on the output logits; null turns it off.</summary>
     public double? FinalLogitSoftcapping { get; init; } = 30.0;
 
+    /// <summary>The token Gemma-2 expects at the start of every sequence (HF default 2, "&lt;bos&gt;").</summary>
+    public int BosTokenId { get; init; } = 2;
+
     /// <summary>Gemma-2 ties the output projection to the input embedding.</summary>
     public bool TieWordEmbeddings { get; init; } = true;
 
@@ -103,6 +106,7 @@ public sealed record Gemma2Config
                 SlidingWindow = reader.Int("sliding_window") ?? defaults.SlidingWindow,
                 AttnLogitSoftcapping = reader.NullableDouble("attn_logit_softcapping", defaults.AttnLogitSoftcapping),
                 FinalLogitSoftcapping = reader.NullableDouble("final_logit_softcapping", defaults.FinalLogitSoftcapping),
+                BosTokenId = reader.Int("bos_token_id") ?? defaults.BosTokenId,
                 TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? defaults.TieWordEmbeddings,
                 LayerTypes = reader.LayerTypes("layer_types") ?? DefaultLayerTypes(Math.Max(layers, 0)),
             };

@@ -12,14 +12,20 @@ the C# code). Each checkpoint folder gets config.json, its weights as *.safetens
 Variants per architecture: float32 in one file; the same weights sharded over two files with
 model.safetensors.index.json; weights stored as bfloat16 (the reference upcasts those stored values to float32).
 
-Run from anywhere (Debian 12: apt-get install python3-torch):  /usr/bin/python3 make_reference.py
+gemma2-tiny also gets a tokenizer.model: a 64-piece SentencePiece BPE model trained here with Gemma's settings
+(no dummy prefix, whitespace kept, specials pad 0 / eos 1 / bos 2 / unk 3; byte fallback off, since its 256 byte
+pieces would not fit the tiny vocabulary), and tokenizer_reference.json with SentencePiece's own encodings.
+
+Run from anywhere (Debian 12: apt-get install python3-torch python3-sentencepiece):  /usr/bin/python3 make_reference.py
 The output is deterministic (fixed seeds); rerunning rewrites the folders next to this script.
 """
+import io
 import json
 import math
 import os
 import struct
 
+import sentencepiece
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -320,12 +326,35 @@ def make_gemma2(input_ids):
           f"max |logit| before cap {stats['max_logit']:.2f} (cap 3)")
 
 
+# ------------------------------------------------------------------------------------------------ tokenizer
+
+TOKENIZER_TEXTS = ["the cat sat on the mat", " the  oat", "zebra cat", "Then the man ate", "a"]
+
+
+def make_gemma2_tokenizer():
+    corpus = ["the cat sat on the mat", "a rat and a cat ate the oat", "then the cat ran at the man",
+              "no one can tame the cat", "the hen and the tern", "ten men sat on a mat then ran"] * 20
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_writer=model, model_type="bpe", vocab_size=64,
+        pad_id=0, eos_id=1, bos_id=2, unk_id=3, add_dummy_prefix=False, remove_extra_whitespaces=False,
+        normalization_rule_name="identity", byte_fallback=False, character_coverage=1.0, num_threads=1,
+        minloglevel=2)
+    folder = os.path.join(HERE, "gemma2-tiny")
+    with open(os.path.join(folder, "tokenizer.model"), "wb") as f:
+        f.write(model.getvalue())
+    processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    cases = [{"text": t, "ids": processor.encode(t), "pieces": processor.encode(t, out_type=str)} for t in TOKENIZER_TEXTS]
+    write_json(os.path.join(folder, "tokenizer_reference.json"), {"cases": cases})
+
+
 def main():
     torch.set_grad_enabled(False)
     gen = torch.Generator().manual_seed(42)
     input_ids = torch.randint(0, 64, (2, 12), generator=gen, dtype=torch.int64)  # [B=2, T=12]
     make_gpt2(input_ids)
     make_gemma2(input_ids)
+    make_gemma2_tokenizer()
     print("input_ids:", input_ids.tolist())
 
 
