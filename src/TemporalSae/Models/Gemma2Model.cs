@@ -257,7 +257,13 @@ public sealed class Gemma2Model : ISubjectModel
                 $"Gemma-2 input ids must be an int64 tensor [batch, time]; got {inputIds.dtype} [{string.Join(", ", inputIds.shape)}].");
         if (inputIds.shape[0] == 0 || inputIds.shape[1] == 0)
             throw new InvalidInputException("Gemma-2 input ids are empty; give at least one token per sequence.");
-        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        long min, max;
+        using (NewDisposeScope())
+        {
+            min = inputIds.min().item<long>();
+            max = inputIds.max().item<long>();
+        }
+
         if (min < 0 || max >= VocabSize)
             throw new InvalidInputException(
                 $"Gemma-2 input ids range over [{min}, {max}] but the vocabulary has {VocabSize} entries; " +

@@ -114,6 +114,27 @@ public class Gemma2InvariantTests
     }
 
     [Fact]
+    public void Loading_running_and_disposing_leave_no_live_tensors()
+    {
+        long Live() => TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long before = Live();
+        var model = Random(Config(S, F));
+        Tensor ids = Tokens(2, 6, 50, seed: 9);
+        long loaded = Live();
+        foreach (ResidHook? hook in new ResidHook?[] { null, new(0), new(1, Replace: x => x * 2), new(0, StopAfter: true) })
+        {
+            ModelOutput result = model.Forward(ids, hook);
+            result.Logits?.Dispose();
+            result.ResidPost?.Dispose();
+        }
+
+        Assert.Equal(loaded, Live());
+        model.Dispose();
+        ids.Dispose();
+        Assert.Equal(before, Live());
+    }
+
+    [Fact]
     public void Bad_inputs_are_rejected_with_a_reason()
     {
         using var scope = NewDisposeScope();
