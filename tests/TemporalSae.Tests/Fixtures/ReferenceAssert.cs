@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Fixtures;
 
-internal static class TensorAssert
+internal static class ReferenceAssert
 {
     /// <summary>Largest |expected - actual| after both are widened to float64.</summary>
     public static double MaxAbsDiff(Tensor expected, Tensor actual)
