@@ -128,5 +128,4 @@ static class ManifestBinder
     static string KeyList(SchemaRecord record) => string.Join(", ", record.Properties.Select(p => p.Key));
 
     internal static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
-
 }
