@@ -60,6 +60,6 @@ public static class ManifestDocs
     static void Row(StringBuilder sb, string path, string type, string defaultText, string allowed, string doc) =>
         sb.Append($"| `{path}` | {type} | {Cell(defaultText)} | {Cell(allowed)} | {Cell(doc)} |\n");
 
-    /// <summary>Table cells cannot hold '|' (E||x|| in a description) or line breaks.</summary>
-    static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+    /// <summary>Table cells cannot hold '|' (E||x|| in a description) or line breaks; '<' and '*' would turn into HTML or emphasis.</summary>
+    static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ").Replace("<", "&lt;").Replace("*", "\\*");
 }
