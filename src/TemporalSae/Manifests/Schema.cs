@@ -1,3 +1,5 @@
+// Attributes that describe manifest keys; the loader enforces them and the schema documentation is rendered from them.
+
 namespace TemporalSae.Manifests;
 
 /// <summary>One sentence for the reference documentation of a manifest key (README and `tsae validate --schema`).</summary>
@@ -7,7 +9,7 @@ public sealed class DocAttribute(string text) : Attribute
     public string Text { get; } = text;
 }
 
-/// <summary>Inclusive numeric bounds of a manifest key.</summary>
+/// <summary>Inclusive numeric bounds of a manifest key (of each item, for a list of numbers).</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class RangeAttribute(double min, double max) : Attribute
 {
@@ -19,9 +21,16 @@ public sealed class RangeAttribute(double min, double max) : Attribute
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class RequiredKeyAttribute : Attribute;
 
-/// <summary>The allowed values of a string key.</summary>
+/// <summary>The allowed values of a string key (of each item, for a list of strings).</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class OneOfAttribute(params string[] values) : Attribute
 {
     public IReadOnlyList<string> Values { get; } = values;
 }
+
+/// <summary>
+/// The key documents a run without changing what it computes (title, description): it appears in the canonical
+/// output but not in the manifest hash, so rewording a description does not invalidate results.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DescriptiveAttribute : Attribute;

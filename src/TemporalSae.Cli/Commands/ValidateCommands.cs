@@ -1,0 +1,54 @@
+using System.CommandLine;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+
+namespace TemporalSae.Cli.Commands;
+
+/// <summary>`tsae validate`: checks manifests and prints each fully resolved configuration; `--schema` prints the key table.</summary>
+public static class ValidateCommands
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = new Argument<string[]>("files") { Description = "Manifest files to check (e.g. experiments/*.yaml).", Arity = ArgumentArity.ZeroOrMore };
+        var set = new Option<string[]>("--set") { Description = "Override a key after extends: --set training.learning_rate=3e-4 (repeatable)." };
+        var schema = new Option<bool>("--schema") { Description = "Print the reference table of every manifest key and exit." };
+        var command = new Command("validate", "Check manifests strictly and print each resolved configuration with its manifest hash.");
+        command.Arguments.Add(files);
+        command.Options.Add(set);
+        command.Options.Add(schema);
+
+        command.SetAction(parseResult =>
+        {
+            if (parseResult.GetValue(schema))
+            {
+                stdout.Write(ManifestDocs.KeyTable());
+                return CliApp.Success;
+            }
+            string[] paths = parseResult.GetValue(files) ?? [];
+            if (paths.Length == 0)
+            {
+                stderr.WriteLine("error: give at least one manifest file, e.g. tsae validate experiments/*.yaml");
+                return CliApp.InvalidInput;
+            }
+            string[] overrides = parseResult.GetValue(set) ?? [];
+            int exit = CliApp.Success;
+            foreach (string path in paths)
+            {
+                try
+                {
+                    var manifest = ManifestLoader.Load(path, overrides);
+                    stdout.WriteLine($"# {path}  manifest_hash: {manifest.ManifestHash}");
+                    stdout.Write(manifest.CanonicalYaml);
+                }
+                catch (InvalidInputException e)
+                {
+                    // Check every file so one run of the command reports every broken manifest.
+                    stderr.WriteLine($"error: {e.Message}");
+                    exit = CliApp.InvalidInput;
+                }
+            }
+            return exit;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using TemporalSae.Infrastructure;
+
+namespace TemporalSae.Manifests;
+
+// Loads an experiment manifest: reads the file and the chain of bases it extends, merges them, applies --set
+// overrides, binds the result strictly into ExperimentConfig, checks the cross-key rules, and returns the resolved
+// config with its canonical text and hash. Manifests live in experiments/; files whose name starts with `_` are bases.
+
+/// <summary>A validated manifest: the resolved config, its canonical YAML and the hash of what it computes.</summary>
+/// <param name="Path">Full path of the manifest file.</param>
+/// <param name="Files">The manifest followed by the bases it extends, nearest first (full paths).</param>
+/// <param name="Locations">Where each resolved key was written, for errors found by later stages.</param>
+public sealed record LoadedManifest(
+    string Path,
+    ExperimentConfig Config,
+    string CanonicalYaml,
+    string ManifestHash,
+    IReadOnlyList<string> Files,
+    ManifestLocations Locations)
+{
+    /// <summary>The resolved config as an ordered JSON object (a new object per call) for result documents.</summary>
+    public JsonObject CanonicalJson() => CanonicalManifest.ToJson(Config);
+}
+
+public static class ManifestLoader
+{
+    public const string ExtendsKey = "extends";
+    static readonly string[] Extensions = [".yaml", ".yml"];
+
+    public static LoadedManifest Load(string path, IReadOnlyList<string>? overrides = null)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new InvalidInputException($"{Display(full)}: manifest not found.\n  {SuggestFile(full) ?? "Manifests live in experiments/ (tsae validate experiments/*.yaml)."}");
+
+        var files = new List<string>();
+        MappingNode merged = Resolve(full, [], files);
+        foreach (string text in overrides ?? [])
+            merged = ManifestOverrides.Apply(merged, text);
+
+        var locations = new ManifestLocations(new SourceLocation(Display(full), 1, 1));
+        var config = ManifestBinder.Bind<ExperimentConfig>(merged, locations, [ExtendsKey]);
+        if (merged.FindKey("name") is null)
+            config = config with { Name = System.IO.Path.GetFileNameWithoutExtension(full) };
+        ManifestRules.Validate(config, locations);
+
+        return new LoadedManifest(full, config, CanonicalManifest.ToYaml(config), CanonicalManifest.Hash(config), files, locations);
+    }
+
+    /// <summary>Run names in <paramref name="experimentsDir"/> (file names without extension), bases excluded, sorted.</summary>
+    public static IReadOnlyList<string> ListExperiments(string experimentsDir)
+    {
+        if (!Directory.Exists(experimentsDir))
+            throw new InvalidInputException($"{experimentsDir}: experiments folder not found.");
+        var names = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in Directory.EnumerateFiles(experimentsDir))
+        {
+            string fileName = System.IO.Path.GetFileName(file);
+            if (fileName.StartsWith('_') || !Extensions.Contains(System.IO.Path.GetExtension(file))) continue;
+            string name = System.IO.Path.GetFileNameWithoutExtension(file);
+            if (!names.TryAdd(name, fileName))
+                throw new InvalidInputException(
+                    $"{Display(System.IO.Path.GetFullPath(experimentsDir))}: both {names[name]} and {fileName} define the run `{name}`; keep one.");
+        }
+        return names.Keys.ToList();
+    }
+
+    /// <summary>The manifest file of run <paramref name="name"/> in <paramref name="experimentsDir"/>.</summary>
+    public static string PathOf(string experimentsDir, string name)
+    {
+        foreach (string extension in Extensions)
+        {
+            string candidate = System.IO.Path.Combine(experimentsDir, name + extension);
+            if (File.Exists(candidate)) return candidate;
+        }
+        string? nearest = Directory.Exists(experimentsDir) ? ManifestErrors.Nearest(name, ListExperiments(experimentsDir)) : null;
+        throw new InvalidInputException($"no experiment `{name}` in {experimentsDir}." +
+                                        (nearest is null ? "" : $"\n  Did you mean `{nearest}`?"));
+    }
+
+    /// <summary>The file's tree with its extends chain merged in (and the `extends` key removed).</summary>
+    static MappingNode Resolve(string full, List<string> chain, List<string> files)
+    {
+        string source = Display(full);
+        string text;
+        try { text = File.ReadAllText(full); }
+        catch (IOException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
+        catch (UnauthorizedAccessException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
+
+        MappingNode document = YamlManifestReader.ReadDocument(text, source);
+        files.Add(full);
+        if (chain.Count > 0 && document.FindKey("name") is { } nameKey)
+            throw ManifestErrors.At(nameKey.Location, "`name` is set in a base manifest.",
+                $"Every manifest extending it ({Display(chain[^1])}) would get the same name and overwrite the others' results; set `name` in the run's own manifest.");
+
+        if (document.Find(ExtendsKey) is not { } extendsNode) return document;
+        if (extendsNode is not ScalarNode { IsNull: false } extends)
+            throw ManifestErrors.At(extendsNode.Location, $"`extends` must be the relative path of a base manifest, but it is {extendsNode.Describe()}.",
+                "For example: extends: _base.yaml");
+
+        string basePath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, extends.Value));
+        var cycle = chain.Append(full).ToList();
+        if (cycle.Contains(basePath))
+            throw ManifestErrors.At(extends.Location, "`extends` makes a cycle.",
+                string.Join(" -> ", cycle.SkipWhile(f => f != basePath).Append(basePath).Select(Display)));
+        if (!File.Exists(basePath))
+            throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, which does not exist.",
+                SuggestFile(basePath) ?? "The path is relative to the folder of the manifest that extends it.");
+
+        MappingNode parent = Resolve(basePath, cycle, files);
+        return ManifestMerge.Merge(parent, document.Without(ExtendsKey));
+    }
+
+    static string? SuggestFile(string missing)
+    {
+        string? folder = System.IO.Path.GetDirectoryName(missing);
+        if (folder is null || !Directory.Exists(folder)) return null;
+        var candidates = Directory.EnumerateFiles(folder)
+            .Where(f => Extensions.Contains(System.IO.Path.GetExtension(f)))
+            .Select(f => System.IO.Path.GetFileName(f));
+        string? nearest = ManifestErrors.Nearest(System.IO.Path.GetFileName(missing), candidates);
+        return nearest is null ? null : $"Did you mean `{nearest}`?";
+    }
+
+    /// <summary>Paths in messages: relative to the working directory when below it, else full.</summary>
+    static string Display(string full)
+    {
+        string relative = System.IO.Path.GetRelativePath(Environment.CurrentDirectory, full);
+        return relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative) ? full : relative;
+    }
+}

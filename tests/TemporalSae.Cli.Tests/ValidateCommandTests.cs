@@ -1,0 +1,51 @@
+using TemporalSae.Manifests;
+
+namespace TemporalSae.Cli.Tests;
+
+public sealed class ValidateCommandTests : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("tsae-validate-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Valid_manifests_print_their_resolved_config_with_the_hash()
+    {
+        string path = Path.Combine(folder, "run.yaml");
+        File.WriteAllText(path, "stages: [data]\n");
+        var (code, output, error) = Run("validate", path, "--set", "seed=7");
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        var manifest = ManifestLoader.Load(path, ["seed=7"]);
+        Assert.Equal($"# {path}  manifest_hash: {manifest.ManifestHash}\n{manifest.CanonicalYaml}", output.Replace("\r\n", "\n"));
+    }
+
+    [Fact]
+    public void Invalid_manifests_exit_2_after_checking_every_file()
+    {
+        string bad = Path.Combine(folder, "bad.yaml");
+        string good = Path.Combine(folder, "good.yaml");
+        File.WriteAllText(bad, "threads: 0\n");
+        File.WriteAllText(good, "seed: 1\n");
+        var (code, output, error) = Run("validate", bad, good);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {bad}:1:10: `threads` is 0, outside the allowed range.", error);
+        Assert.Contains($"# {good}  manifest_hash: ", output);
+    }
+
+    [Fact]
+    public void Schema_prints_the_key_table()
+    {
+        var (code, output, _) = Run("validate", "--schema");
+        Assert.Equal(0, code);
+        Assert.Equal(ManifestDocs.KeyTable(), output);
+    }
+}
