@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TemporalSae.Cli.Commands;
 using TemporalSae.Infrastructure;
 
 namespace TemporalSae.Cli;
@@ -13,6 +14,7 @@ public static class CliApp
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("TemporalSae: reproducible Temporal Sparse Autoencoder experiments.");
+        root.Subcommands.Add(ModelCommands.Create(stdout, stderr));
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);

@@ -1,0 +1,52 @@
+// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits) and `tsae bench harvest`.
+using System.CommandLine;
+using TemporalSae.Infrastructure;
+using TemporalSae.Models;
+
+namespace TemporalSae.Cli.Commands;
+
+public static class ModelCommands
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = new Option<string>("--model") { Description = "Hugging Face checkpoint folder (config.json + safetensors).", Required = true };
+        var layer = new Option<int>("--layer") { Description = "Block L of the hook blocks.L.hook_resid_post.", Required = true };
+        var tokens = new Option<string>("--tokens") { Description = "Comma-separated token ids, run exactly as given (no BOS added).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output .safetensors: float32 resid_post [T, d_model] and logits [T, vocab].", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "Compute precision: float32 or bfloat16.", DefaultValueFactory = _ => "float32" };
+        var command = new Command("activations", "Run a subject model on one token sequence and save its residual stream and logits.")
+        {
+            model, layer, tokens, output, dtype,
+        };
+        command.SetAction(parseResult => Guarded(stderr, () =>
+        {
+            var ids = ActivationDump.ParseTokens(parseResult.GetValue(tokens)!);
+            using var subject = SubjectModels.Load(parseResult.GetValue(model)!, SubjectModels.ParseDtype(parseResult.GetValue(dtype)!));
+            string path = parseResult.GetValue(output)!;
+            ActivationDump.Write(subject, parseResult.GetValue(layer), ids, path);
+            stdout.WriteLine($"wrote {path}: resid_post [{ids.Length}, {subject.DModel}], logits [{ids.Length}, {subject.VocabSize}] (blocks.{parseResult.GetValue(layer)}.hook_resid_post)");
+            return CliApp.Success;
+        }));
+        return command;
+    }
+
+    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; bad input must exit
+    // 2 with just its message, as CliApp documents.
+    static int Guarded(TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (InvalidInputException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return CliApp.InvalidInput;
+        }
+        catch (RunFailedException e)
+        {
+            stderr.WriteLine($"run failed: {e.Message}");
+            return CliApp.RunFailed;
+        }
+    }
+}

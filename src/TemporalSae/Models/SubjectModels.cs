@@ -1,0 +1,63 @@
+// Loads a subject model from a Hugging Face checkpoint folder, choosing the implementation by config.json's
+// model_type through an explicit registry (unknown types are an error that lists the known ones).
+using System.Text.Json;
+using TemporalSae.Infrastructure;
+using TemporalSae.Models.Safetensors;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Models;
+
+/// <summary>Builds a model from its folder, parsed config.json, opened weights and compute dtype.</summary>
+public delegate ISubjectModel SubjectModelLoader(string folder, JsonElement config, SafetensorsCheckpoint weights, ScalarType dtype);
+
+public static class SubjectModels
+{
+    public const string ConfigFileName = "config.json";
+
+    static readonly IReadOnlyDictionary<string, SubjectModelLoader> Registry = new Dictionary<string, SubjectModelLoader>(StringComparer.Ordinal)
+    {
+        ["gpt2"] = Gpt2Model.Load,
+    };
+
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = Registry.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Loads the checkpoint folder in compute dtype float32 or bfloat16.</summary>
+    public static ISubjectModel Load(string folder, ScalarType dtype = ScalarType.Float32)
+    {
+        using var config = ReadConfig(folder);
+        string configPath = Path.Combine(folder, ConfigFileName);
+        if (!config.RootElement.TryGetProperty("model_type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            throw new InvalidInputException($"'{configPath}' has no \"model_type\" string; supported model types: {string.Join(", ", SupportedModelTypes)}");
+        string modelType = typeElement.GetString()!;
+        if (!Registry.TryGetValue(modelType, out var loader))
+            throw new InvalidInputException($"'{configPath}': model_type \"{modelType}\" is not supported; supported model types: {string.Join(", ", SupportedModelTypes)}");
+        using var weights = SafetensorsCheckpoint.Open(folder);
+        return loader(folder, config.RootElement, weights, dtype);
+    }
+
+    /// <summary>Parses a manifest dtype string ("float32" or "bfloat16").</summary>
+    public static ScalarType ParseDtype(string dtype) => dtype switch
+    {
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
+        _ => throw new InvalidInputException($"compute dtype '{dtype}' is not supported; use float32 or bfloat16"),
+    };
+
+    public static JsonDocument ReadConfig(string folder)
+    {
+        string path = Path.Combine(folder, ConfigFileName);
+        if (!File.Exists(path))
+            throw new InvalidInputException($"checkpoint folder '{folder}' has no {ConfigFileName}; expected a Hugging Face checkpoint folder");
+        try
+        {
+            var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+            doc.Dispose();
+            throw new InvalidInputException($"'{path}' must hold a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"'{path}' is not valid JSON: {e.Message}");
+        }
+    }
+}
