@@ -16,6 +16,7 @@ public static class CliApp
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);
+        root.Subcommands.Add(Commands.DataCommands.Create(stdout, stderr));
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try
