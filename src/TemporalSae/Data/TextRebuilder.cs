@@ -50,6 +50,7 @@ public static class TextRebuilder
                 {
                     bool closes = Closers.Contains(word.Text);
                     bool opens = Openers.Contains(word.Text);
+                    if (word.Text == "`") singleQuoteOpen = true;
                     if (word.Text == "'")
                     {
                         closes = singleQuoteOpen;
