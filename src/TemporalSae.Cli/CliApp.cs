@@ -19,6 +19,7 @@ public static class CliApp
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);
         root.Subcommands.Add(Commands.ValidateCommands.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.DataCommands.Create(stdout, stderr));
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try

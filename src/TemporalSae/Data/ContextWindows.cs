@@ -1,0 +1,57 @@
+// Cuts a split's token stream into fixed-length context windows that start with <|endoftext|>, the way GPT-2 saw
+// text in training and the way SAELens batches it (prepend BOS, never two BOS in a row).
+
+namespace TemporalSae.Data;
+
+/// <summary>
+/// <see cref="Count"/> windows of <see cref="ContextSize"/> tokens, flattened row-major in <see cref="Tokens"/>
+/// ([Count * ContextSize]). Windows are consecutive and non-overlapping over the stream: from the current stream
+/// position p, if stream[p] is already &lt;|endoftext|&gt; the window is stream[p, p+T); otherwise it is a BOS
+/// (&lt;|endoftext|&gt;, special, POS "none", document/sentence/genre of stream[p]) followed by stream[p, p+T-1).
+/// The stream position then moves past the tokens taken; a final partial window is dropped.
+/// </summary>
+public sealed class ContextWindows
+{
+    ContextWindows(TokenMetadata tokens, int count, int contextSize)
+    {
+        Tokens = tokens;
+        Count = count;
+        ContextSize = contextSize;
+    }
+
+    public TokenMetadata Tokens { get; }
+    public int Count { get; }
+    public int ContextSize { get; }
+
+    public static ContextWindows Cut(TokenMetadata stream, int contextSize)
+    {
+        if (contextSize < 2) throw new ArgumentOutOfRangeException(nameof(contextSize), "a context window needs at least 2 tokens");
+        var starts = new List<(int Position, bool AddBos)>();
+        int p = 0;
+        while (p < stream.Count)
+        {
+            bool startsWithBos = stream.Special[p] && stream.TokenIds[p] == Gpt2Tokenizer.EndOfText;
+            int take = startsWithBos ? contextSize : contextSize - 1;
+            if (p + take > stream.Count) break;
+            starts.Add((p, !startsWithBos));
+            p += take;
+        }
+        var tokens = TokenMetadata.Empty(starts.Count * contextSize);
+        for (int w = 0; w < starts.Count; w++)
+        {
+            (int position, bool addBos) = starts[w];
+            int offset = w * contextSize;
+            if (addBos)
+            {
+                tokens.Set(offset, Gpt2Tokenizer.EndOfText, stream.DocumentIds[position], stream.SentenceIds[position],
+                    stream.GenreIds[position], TokenizedCorpus.NoPos, special: true);
+                stream.CopyTo(position, tokens, offset + 1, contextSize - 1);
+            }
+            else
+            {
+                stream.CopyTo(position, tokens, offset, contextSize);
+            }
+        }
+        return new ContextWindows(tokens, starts.Count, contextSize);
+    }
+}

