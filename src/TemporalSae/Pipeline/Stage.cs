@@ -26,6 +26,16 @@ public abstract class Stage
 
     /// <summary>Writes the artifact into <paramref name="folder"/> and returns its summary.</summary>
     public abstract JsonObject Build(StageContext context, string folder);
+
+    /// <summary>Sections of the canonical resolved configuration, by top-level key, as one JSON object.</summary>
+    protected static JsonObject Sections(ExperimentConfig config, params string[] keys)
+    {
+        JsonObject canonical = CanonicalManifest.ToJson(config, includeDescriptive: false);
+        var picked = new JsonObject();
+        foreach (string key in keys)
+            picked[key] = canonical[key]?.DeepClone() ?? throw new ArgumentException($"no configuration section '{key}'", nameof(keys));
+        return picked;
+    }
 }
 
 /// <summary>What a stage may use while it builds: configuration, its own seed, and its inputs' artifact folders.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 
 namespace TemporalSae.Results;
@@ -32,7 +33,7 @@ public static class ResultDocument
                 ["manifest"] = spec.ManifestPath,
                 ["manifest_hash"] = spec.ManifestHash,
             },
-            ["config"] = ConfigJson.ToNode(spec.Config),
+            ["config"] = CanonicalManifest.ToJson(spec.Config),
             ["stages"] = stages,
             ["evals"] = evals,
             [ProvenanceKey] = provenance,
