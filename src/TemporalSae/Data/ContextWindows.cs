@@ -54,4 +54,17 @@ public sealed class ContextWindows
         }
         return new ContextWindows(tokens, starts.Count, contextSize);
     }
+
+    /// <summary>The windows with the given indices, in that order, as one flattened metadata block.</summary>
+    public TokenMetadata Gather(IReadOnlyList<int> windows)
+    {
+        var gathered = TokenMetadata.Empty(windows.Count * ContextSize);
+        for (int i = 0; i < windows.Count; i++)
+            Tokens.CopyTo(windows[i] * ContextSize, gathered, i * ContextSize, ContextSize);
+        return gathered;
+    }
+
+    /// <summary>All windows' token ids as an int64 tensor [Count, ContextSize].</summary>
+    public TorchSharp.torch.Tensor TokenIdTensor() =>
+        TorchSharp.torch.tensor(Tokens.TokenIds.Select(id => (long)id).ToArray(), [Count, ContextSize]);
 }

@@ -45,4 +45,32 @@ public abstract class SparseAutoencoder : nn.Module
 
     /// <summary>Training forward pass with all loss terms.</summary>
     public abstract SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients);
+
+    /// <summary>Called by the trainer after each optimiser step (e.g. to renormalise decoder rows).</summary>
+    public virtual void AfterStep() { }
+
+    /// <summary>The trainer's current dead-latent mask [d_sae] (bool), for losses that revive dead latents.</summary>
+    public virtual void ObserveDeadLatents(Tensor dead) { }
+
+    /// <summary>
+    /// Folds an input scale into the weights: an SAE trained on s * x becomes one that reads raw x and reconstructs
+    /// raw x (W_enc *= s, W_dec /= s, b_dec /= s). Every architecture here is linear in x up to its activation, so
+    /// its features are unchanged.
+    /// </summary>
+    public virtual void FoldInputScale(double scale)
+    {
+        using var noGrad = torch.no_grad();
+        var parameters = named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        parameters["W_enc"].mul_(scale);
+        parameters["W_dec"].div_(scale);
+        parameters["b_dec"].div_(scale);
+    }
+
+    /// <summary>Mean of a per-token quantity [..] over the tokens that are not special.</summary>
+    protected static Tensor TokenMean(Tensor perToken, ActivationBatch batch)
+    {
+        if (batch.Special is null) return perToken.mean();
+        using var keep = batch.Special.logical_not().to_type(perToken.dtype);
+        return (perToken * keep).sum() / keep.sum().clamp_min(1);
+    }
 }

@@ -1,10 +1,10 @@
-// Dictionary initialisation shared by the temporal SAEs, as SAELens initialises a standard SAE: decoder rows in
+// Dictionary initialisation shared by every SAE, as SAELens initialises a standard SAE: decoder rows in
 // random directions with a small norm, W_enc = W_dec^T, zero biases. Never all zeros (the seed's failed baseline
 // started from zero weights and could not learn).
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Saes.Temporal;
+namespace TemporalSae.Saes;
 
 internal static class DictionaryInit
 {

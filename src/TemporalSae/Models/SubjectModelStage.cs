@@ -1,0 +1,115 @@
+// The subject_model stage: the built-in Brown GPT-2 trained on the training split (cached as a Hugging Face-layout
+// checkpoint), or a reference to a user's Hugging Face checkpoint folder (gpt2 / gemma2), checked by loading it.
+using System.Text.Json.Nodes;
+using TemporalSae.Data;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Models.BuiltinLm;
+using TemporalSae.Pipeline;
+using TemporalSae.Results;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Models;
+
+public sealed class SubjectModelStage : Stage
+{
+    const string ModelFolder = "model";
+    const string ReferenceFile = "checkpoint.json";
+
+    public override string Name => "subject_model";
+    public override IReadOnlyList<string> DependsOn => ["data"];
+    public override int Version => 1;
+
+    // The built-in model is trained on windows of data.context_size tokens, so that size is part of its identity.
+    public override JsonNode KeyMaterial(ExperimentConfig config)
+    {
+        JsonObject sections = Sections(config, "subject_model");
+        sections["context_size"] = config.Data.ContextSize;
+        return sections;
+    }
+
+    public override JsonObject Build(StageContext context, string folder)
+    {
+        SubjectModelConfig config = context.Config.SubjectModel;
+        if (config.Kind == "builtin") return TrainBuiltin(context, folder);
+
+        string checkpoint = CheckpointFolder(config);
+        using ISubjectModel model = SubjectModels.Load(checkpoint, SubjectModels.ParseDtype(config.Dtype));
+        if (model.ModelType != config.Kind)
+            throw new InvalidInputException($"subject_model.kind is {config.Kind} but {checkpoint}/config.json says model_type {model.ModelType}");
+        AtomicFile.WriteAllText(Path.Combine(folder, ReferenceFile), ResultJson.Serialize(new JsonObject { ["path"] = checkpoint }));
+        return Describe(model);
+    }
+
+    /// <summary>The model of a built artifact, and the map from GPT-2 ids to its ids (built-in model only).</summary>
+    public static LoadedSubjectModel Open(string artifactFolder, SubjectModelConfig config)
+    {
+        ScalarType dtype = SubjectModels.ParseDtype(config.Dtype);
+        string builtin = Path.Combine(artifactFolder, ModelFolder);
+        if (Directory.Exists(builtin))
+            return new LoadedSubjectModel(SubjectModels.Load(builtin, dtype), VocabMap.TryLoad(builtin));
+        var reference = JsonNode.Parse(File.ReadAllText(Path.Combine(artifactFolder, ReferenceFile)))!;
+        return new LoadedSubjectModel(SubjectModels.Load(reference["path"]!.GetValue<string>(), dtype), null);
+    }
+
+    static JsonObject TrainBuiltin(StageContext context, string folder)
+    {
+        PreparedData data = DataStage.Load(context.Input("data"), context.Config);
+        int contextSize = context.Config.Data.ContextSize;
+        using var scope = NewDisposeScope();
+        Tensor train = data.Windows(Split.Train, contextSize).TokenIdTensor(); // [N, T]
+        Tensor val = data.Windows(Split.Val, contextSize).TokenIdTensor(); // [M, T]
+        BuiltinLmReport report = BuiltinLmTrainer.Train(context.Config.SubjectModel.Builtin, context.Seed, train, val,
+            Path.Combine(folder, ModelFolder), context.Log.WriteLine);
+        if (!report.BeatsBigram)
+            throw new RunFailedException(
+                $"the built-in model's validation cross-entropy ({report.ValCe:F4}) does not beat the add-k bigram baseline " +
+                $"({report.BigramCe:F4}); give it more subject_model.builtin.steps or a higher learning_rate");
+        return new JsonObject
+        {
+            ["kind"] = "builtin",
+            ["model_type"] = "gpt2",
+            ["parameters"] = report.Parameters,
+            ["vocab_size"] = report.VocabSize,
+            ["context_size"] = report.ContextSize,
+            ["steps"] = report.Steps,
+            ["train_tokens"] = report.TrainTokens,
+            ["final_train_loss"] = report.FinalTrainLoss,
+            ["val_positions"] = report.ValPositions,
+            ["val_cross_entropy"] = report.ValCe,
+            ["unigram_cross_entropy"] = report.UnigramCe,
+            ["bigram_cross_entropy"] = report.BigramCe,
+            ["bigram_add_k"] = report.BigramK,
+        };
+    }
+
+    static string CheckpointFolder(SubjectModelConfig config)
+    {
+        string path = EnvironmentExpansion.Expand(config.Path, "subject_model.path");
+        if (path.Length == 0)
+            throw new InvalidInputException($"subject_model.kind is {config.Kind}: set subject_model.path to a Hugging Face checkpoint folder");
+        if (!Directory.Exists(path) || !File.Exists(Path.Combine(path, SubjectModels.ConfigFileName)))
+            throw new InvalidInputException(
+                $"subject_model.path: {path} is not a Hugging Face checkpoint folder; it must hold config.json, " +
+                "model.safetensors (or model.safetensors.index.json with its shards) and, optionally, the tokenizer files");
+        return Path.GetFullPath(path);
+    }
+
+    static JsonObject Describe(ISubjectModel model) => new()
+    {
+        ["kind"] = model.ModelType,
+        ["model_type"] = model.ModelType,
+        ["d_model"] = model.DModel,
+        ["layers"] = model.Layers,
+        ["vocab_size"] = model.VocabSize,
+    };
+}
+
+/// <summary>A subject model with the id map its inputs need (GPT-2 ids from the data stage -> model ids).</summary>
+public sealed record LoadedSubjectModel(ISubjectModel Model, VocabMap? Vocab) : IDisposable
+{
+    /// <summary>GPT-2 token ids [.., T] (int64) as the model's own ids.</summary>
+    public Tensor ToModelIds(Tensor gpt2Ids) => Vocab is null ? gpt2Ids.alias() : Vocab.ToModel(gpt2Ids);
+
+    public void Dispose() => Model.Dispose();
+}

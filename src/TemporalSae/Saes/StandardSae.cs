@@ -1,0 +1,56 @@
+// The standard ReLU SAE as SAELens and dictionary_learning train it:
+// f = ReLU(W_enc^T (x - b_dec) + b_enc), x_hat = W_dec^T f + b_dec,
+// loss = ||x - x_hat||^2 (summed over d_in, mean over tokens) + lambda * sum_i f_i ||W_dec,i||.
+// The decoder-norm weighting makes the penalty invariant to rescaling a latent's encoder and decoder.
+using TemporalSae.Manifests;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Saes;
+
+public sealed class StandardSae : SparseAutoencoder
+{
+    public const string RegistryKey = "standard";
+
+    readonly Parameter wEnc, wDec, bEnc, bDec;
+
+    StandardSae(int dIn, int dSae, long seed) : base(RegistryKey, dIn, dSae)
+    {
+        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
+        wDec = new Parameter(rows.clone());             // [d_sae, d_in]
+        wEnc = new Parameter(rows.t().contiguous());    // [d_in, d_sae]
+        bEnc = new Parameter(torch.zeros(dSae));
+        bDec = new Parameter(torch.zeros(dIn));
+        register_parameter("W_enc", wEnc);
+        register_parameter("W_dec", wDec);
+        register_parameter("b_enc", bEnc);
+        register_parameter("b_dec", bDec);
+    }
+
+    public static StandardSae Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, seed);
+
+    public override string Architecture => RegistryKey;
+
+    public override Tensor Encode(ActivationBatch batch) => nn.functional.relu(PreActivation(batch.X));
+
+    public override Tensor Decode(Tensor features) => features.matmul(wDec).add_(bDec);
+
+    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    {
+        using var scope = torch.NewDisposeScope();
+        Tensor f = Encode(batch);                                       // [.., d_sae]
+        Tensor xHat = Decode(f);                                        // [.., d_in]
+        Tensor mse = TokenMean((xHat - batch.X).square().sum(-1), batch);
+        Tensor sparsity = TokenMean(f.matmul(wDec.norm(1)), batch);    // sum_i f_i ||W_dec,i|| per token
+        Tensor loss = mse + coefficients.Sparsity * sparsity;
+        var terms = new Dictionary<string, Tensor>
+        {
+            ["mse"] = mse.detach().MoveToOuterDisposeScope(),
+            ["sparsity"] = sparsity.detach().MoveToOuterDisposeScope(),
+        };
+        return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
+    }
+
+    Tensor PreActivation(Tensor x) => (x - bDec).matmul(wEnc).add_(bEnc);   // [.., d_sae]
+}
