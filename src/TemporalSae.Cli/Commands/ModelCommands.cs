@@ -44,12 +44,15 @@ public static class ModelCommands
         var batch = new Option<int>("--batch") { Description = "Context windows per forward pass.", DefaultValueFactory = _ => 8 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per variant (the best counts).", DefaultValueFactory = _ => 3 };
         var dtype = new Option<string>("--dtype") { Description = "Compute precision: float32 or bfloat16.", DefaultValueFactory = _ => "float32" };
+        var threads = new Option<int>("--threads") { Description = "LibTorch intra-op threads.", DefaultValueFactory = _ => 2 };
         var command = new Command("harvest", "Activation-harvesting tokens/s of a random GPT-2-small-shaped model (context 128).")
         {
-            layer, batch, repeats, dtype,
+            layer, batch, repeats, dtype, threads,
         };
         command.SetAction(parseResult => Guarded(stderr, () =>
         {
+            if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
+            TorchRuntime.SetThreads(parseResult.GetValue(threads));
             var result = HarvestBenchmark.Run(parseResult.GetValue(layer), parseResult.GetValue(batch), 128, parseResult.GetValue(repeats),
                 SubjectModels.ParseDtype(parseResult.GetValue(dtype)!), progress: stdout.WriteLine);
             stdout.WriteLine($"model: GPT-2 small shape (12 x 768, vocab 50257), {result.Dtype}, batch {result.BatchSize} x context {result.Context}, " +
