@@ -15,6 +15,7 @@ public static class CliApp
     {
         var root = new RootCommand("TemporalSae: reproducible Temporal Sparse Autoencoder experiments.");
         root.Subcommands.Add(ModelCommands.Create(stdout, stderr));
+        root.Subcommands.Add(ModelCommands.CreateBench(stdout, stderr));
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);

@@ -30,6 +30,40 @@ public static class ModelCommands
         return command;
     }
 
+    /// <summary>`tsae bench` with its `harvest` subcommand; other benchmarks add their subcommands beside it.</summary>
+    public static Command CreateBench(TextWriter stdout, TextWriter stderr)
+    {
+        var bench = new Command("bench", "Measure throughput on this machine, as a ratio to its GEMM peak.");
+        bench.Subcommands.Add(CreateHarvestBench(stdout, stderr));
+        return bench;
+    }
+
+    public static Command CreateHarvestBench(TextWriter stdout, TextWriter stderr)
+    {
+        var layer = new Option<int>("--layer") { Description = "Stop after this block (blocks.L.hook_resid_post).", DefaultValueFactory = _ => 6 };
+        var batch = new Option<int>("--batch") { Description = "Context windows per forward pass.", DefaultValueFactory = _ => 8 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed passes per variant (the best counts).", DefaultValueFactory = _ => 3 };
+        var dtype = new Option<string>("--dtype") { Description = "Compute precision: float32 or bfloat16.", DefaultValueFactory = _ => "float32" };
+        var threads = new Option<int>("--threads") { Description = "LibTorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var command = new Command("harvest", "Activation-harvesting tokens/s of a random GPT-2-small-shaped model (context 128).")
+        {
+            layer, batch, repeats, dtype, threads,
+        };
+        command.SetAction(parseResult => Guarded(stderr, () =>
+        {
+            if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
+            TorchRuntime.SetThreads(parseResult.GetValue(threads));
+            var result = HarvestBenchmark.Run(parseResult.GetValue(layer), parseResult.GetValue(batch), 128, parseResult.GetValue(repeats),
+                SubjectModels.ParseDtype(parseResult.GetValue(dtype)!), progress: stdout.WriteLine);
+            stdout.WriteLine($"model: GPT-2 small shape (12 x 768, vocab 50257), {result.Dtype}, batch {result.BatchSize} x context {result.Context}, " +
+                             $"{TorchRuntime.DeviceName}, {TorchSharp.torch.get_num_threads()} threads");
+            foreach (var t in new[] { result.StopAfter, result.Full })
+                stdout.WriteLine($"{t.Name}: {t.TokensPerSecond:F0} tokens/s, {t.Gflops:F1} GFLOP/s = {t.FractionOfPeak:P0} of the fp32 GEMM peak");
+            return CliApp.Success;
+        }));
+        return command;
+    }
+
     // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; bad input must exit
     // 2 with just its message, as CliApp documents.
     static int Guarded(TextWriter stderr, Func<int> action)

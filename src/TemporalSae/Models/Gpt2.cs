@@ -84,7 +84,13 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, ISubjectModel
             x = h[layer].forward(x);
             if (hook is null || hook.Layer != layer) continue;
             captured = x;
-            if (hook.Replace is { } replace) x = replace(x);
+            if (hook.Replace is { } replace)
+            {
+                x = replace(x);
+                if (!x.shape.SequenceEqual(captured.shape))
+                    throw new InvalidInputException(
+                        $"the replacement at blocks.{layer}.hook_resid_post returned shape [{string.Join(", ", x.shape)}], expected [{string.Join(", ", captured.shape)}]");
+            }
             if (hook.StopAfter) return new ModelOutput(null, captured.MoveToOuterDisposeScope());
         }
         var logits = Unembed(ln_f.forward(x)); // [B, T, vocab]

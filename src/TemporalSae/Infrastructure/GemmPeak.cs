@@ -1,0 +1,36 @@
+// The machine's dense matrix-multiply throughput, measured in the same run as a benchmark so ratios to it are
+// meaningful on a shared or throttled machine. Shape as PLATFORM.md records it: [4096, 768] @ [768, 6144], a GPT-2-small
+// MLP-sized GEMM (about 180 GFLOP/s fp32 and 375 bf16 on 2 threads of the project's CPU).
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Infrastructure;
+
+public sealed record GemmPeakResult(double Gflops, double BestSeconds, int M, int K, int N, ScalarType Dtype, int Repeats);
+
+public static class GemmPeak
+{
+    public const int M = 4096, K = 768, N = 6144;
+
+    /// <summary>Best-of-<paramref name="repeats"/> GFLOP/s (2 * M * K * N per product) after one warm-up product.</summary>
+    public static GemmPeakResult Measure(ScalarType dtype = ScalarType.Float32, int repeats = 5)
+    {
+        if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), "repeats must be at least 1");
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(0, CPU);
+        var device = TorchRuntime.Device;
+        var a = randn([M, K], generator: generator).to(dtype).to(device); // [M, K]
+        var b = randn([K, N], generator: generator).to(dtype).to(device); // [K, N]
+        a.matmul(b).Dispose();
+        double best = double.PositiveInfinity;
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var c = a.matmul(b); // [M, N]
+            if (device.type == DeviceType.CUDA) cuda.synchronize();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return new GemmPeakResult(2.0 * M * K * N / best / 1e9, best, M, K, N, dtype, repeats);
+    }
+}
