@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using TemporalSae.Data;
+using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 
 namespace TemporalSae.Cli.Commands;
@@ -22,7 +23,7 @@ public static class DataCommands
         var cache = new Option<string?>("--cache") { Description = "Cache folder (default: $TSAE_CACHE, else .cache at the repository root)." };
         var seed = new Option<long>("--seed") { Description = "Root seed of the split.", DefaultValueFactory = _ => new ExperimentConfig().Seed };
         var command = new Command("stats", "Documents, sentences, words and tokens per split and per genre.") { folder, cache, seed };
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => Guarded(stderr, () =>
         {
             string? folderPath = parseResult.GetValue(folder);
             var config = string.IsNullOrEmpty(folderPath) ? new DataConfig() : new DataConfig { Source = "folder", Folder = folderPath };
@@ -33,7 +34,27 @@ public static class DataCommands
             stdout.WriteLine();
             stdout.WriteLine($"tokens cached at {prepared.CachePath} ({(prepared.FromCache ? "read from cache" : "built")} in {clock.Elapsed.TotalSeconds:F1} s)");
             return CliApp.Success;
-        });
+        }));
         return command;
+    }
+
+    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; bad input must exit
+    // 2 with just its message, as CliApp documents.
+    static int Guarded(TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (InvalidInputException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return CliApp.InvalidInput;
+        }
+        catch (RunFailedException e)
+        {
+            stderr.WriteLine($"run failed: {e.Message}");
+            return CliApp.RunFailed;
+        }
     }
 }

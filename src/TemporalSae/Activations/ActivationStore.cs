@@ -166,20 +166,27 @@ public sealed class ActivationStore : IDisposable
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
         int[] order = new SplitMix64((ulong)seed).Permutation(NumSequences);
-        int tokensPerSequence = ContextSize * DModel;
-        using var buffer = new NativeFloatBuffer((long)Math.Min(batchSize, NumSequences) * tokensPerSequence);
         var scratch = new LabelScratch(Math.Min(batchSize, NumSequences) * ContextSize);
         for (int first = 0; first < order.Length; first += batchSize)
         {
             int count = Math.Min(batchSize, order.Length - first);
             if (count < batchSize && dropLast) yield break;
             var rows = new long[count * ContextSize];
-            for (int b = 0; b < count; b++)
-            {
-                ReadSequence(order[first + b], buffer.Slice((long)b * tokensPerSequence, tokensPerSequence));
-                for (int t = 0; t < ContextSize; t++) rows[b * ContextSize + t] = (long)order[first + b] * ContextSize + t;
-            }
-            yield return MakeBatch(buffer.Slice(0, count * tokensPerSequence), rows, [count, ContextSize], scratch);
+            Tensor x = empty([count, ContextSize, DModel], ScalarType.Float32);
+            ReadSequencesInto(x, order.AsSpan(first, count), rows);
+            yield return MakeBatch(x, rows, [count, ContextSize], scratch);
+        }
+    }
+
+    /// <summary>Reads whole sequences straight into <paramref name="x"/> [count, T, d] and records their rows.</summary>
+    void ReadSequencesInto(Tensor x, ReadOnlySpan<int> sequences, long[] rows)
+    {
+        Span<float> values = MemoryMarshal.Cast<byte, float>(x.bytes);
+        int perSequence = ContextSize * DModel;
+        for (int b = 0; b < sequences.Length; b++)
+        {
+            ReadSequence(sequences[b], values.Slice(b * perSequence, perSequence));
+            for (int t = 0; t < ContextSize; t++) rows[b * ContextSize + t] = (long)sequences[b] * ContextSize + t;
         }
     }
 
@@ -187,8 +194,9 @@ public sealed class ActivationStore : IDisposable
     /// One epoch of single tokens, X [N, d], every token exactly once. Shuffling without per-row random reads: the
     /// sequences are visited in a seeded random order, <paramref name="shuffleBufferTokens"/> tokens' worth of them
     /// (default 16 batches, rounded up to whole sequences) are copied into a buffer with one contiguous read each,
-    /// and the buffer's rows are emitted in a seeded random permutation. A batch thus mixes tokens of many random
-    /// sequences from anywhere in the store, and memory stays at the buffer plus one batch.
+    /// and the buffer's rows are gathered, in a seeded random permutation, straight into the batch tensors. A batch
+    /// thus mixes tokens of many random sequences from anywhere in the store, and memory stays at the buffer plus
+    /// one batch. The last batch is smaller unless <paramref name="dropLast"/>.
     /// </summary>
     public IEnumerable<ActivationStoreBatch> TokenBatches(int batchSize, long seed, int shuffleBufferTokens = 0, bool dropLast = false)
     {
@@ -197,45 +205,76 @@ public sealed class ActivationStore : IDisposable
         var random = new SplitMix64((ulong)seed);
         int[] order = random.Permutation(NumSequences);
         int sequencesPerBuffer = Math.Clamp((shuffleBufferTokens + ContextSize - 1) / ContextSize, 1, NumSequences);
-        int d = DModel, perSequence = ContextSize * DModel;
+        int perSequence = ContextSize * DModel;
+        int width = (int)Math.Min(batchSize, NumTokens);
         using var buffer = new NativeFloatBuffer((long)sequencesPerBuffer * perSequence);
         long[] bufferRows = new long[sequencesPerBuffer * ContextSize];
-        using var batch = new NativeFloatBuffer((long)Math.Min(batchSize, NumTokens) * d);
-        var rows = new List<long>(batchSize);
-        var scratch = new LabelScratch((int)Math.Min(batchSize, NumTokens));
-
-        for (int first = 0; first < order.Length; first += sequencesPerBuffer)
+        var scratch = new LabelScratch(width);
+        Tensor? x = null;
+        long[] rows = new long[width];
+        int filled = 0;
+        try
         {
-            int count = Math.Min(sequencesPerBuffer, order.Length - first);
-            for (int s = 0; s < count; s++)
+            for (int first = 0; first < order.Length; first += sequencesPerBuffer)
             {
-                ReadSequence(order[first + s], buffer.Slice((long)s * perSequence, perSequence));
-                for (int t = 0; t < ContextSize; t++) bufferRows[s * ContextSize + t] = (long)order[first + s] * ContextSize + t;
-            }
-            int[] permutation = random.Permutation(count * ContextSize);
-            foreach (int row in permutation)
-            {
-                buffer.Slice((long)row * d, d).CopyTo(batch.Slice((long)rows.Count * d, d));
-                rows.Add(bufferRows[row]);
-                if (rows.Count == batchSize)
+                int count = Math.Min(sequencesPerBuffer, order.Length - first);
+                for (int s = 0; s < count; s++)
                 {
-                    yield return MakeBatch(batch.Slice(0, rows.Count * d), [.. rows], [rows.Count], scratch);
-                    rows.Clear();
+                    ReadSequence(order[first + s], buffer.Slice((long)s * perSequence, perSequence));
+                    for (int t = 0; t < ContextSize; t++) bufferRows[s * ContextSize + t] = (long)order[first + s] * ContextSize + t;
+                }
+                int[] permutation = random.Permutation(count * ContextSize);
+                for (int next = 0; next < permutation.Length;)
+                {
+                    x ??= empty([width, DModel], ScalarType.Float32);
+                    int take = Math.Min(width - filled, permutation.Length - next);
+                    GatherRows(x, filled, buffer, permutation.AsSpan(next, take), bufferRows, rows);
+                    filled += take;
+                    next += take;
+                    if (filled < width) continue;
+                    Tensor full = x;
+                    long[] fullRows = rows;
+                    x = null;
+                    rows = new long[width];
+                    filled = 0;
+                    yield return MakeBatch(full, fullRows, [width], scratch);
                 }
             }
+            if (filled > 0 && !dropLast)
+            {
+                // A view of the first rows: contiguous, and it keeps the storage alive after the full handle goes.
+                Tensor part = x!.narrow(0, 0, filled);
+                x.Dispose();
+                x = null;
+                yield return MakeBatch(part, rows[..filled], [filled], scratch);
+            }
         }
-        if (rows.Count > 0 && !dropLast) yield return MakeBatch(batch.Slice(0, rows.Count * d), [.. rows], [rows.Count], scratch);
+        finally
+        {
+            // An enumeration abandoned mid-batch must not leave the half-filled tensor to the finaliser.
+            x?.Dispose();
+        }
+    }
+
+    /// <summary>Copies buffer rows <paramref name="picks"/> into rows [filled, filled + picks) of <paramref name="x"/> [N, d].</summary>
+    void GatherRows(Tensor x, int filled, NativeFloatBuffer buffer, ReadOnlySpan<int> picks, long[] bufferRows, long[] rows)
+    {
+        Span<float> values = MemoryMarshal.Cast<byte, float>(x.bytes);
+        int d = DModel;
+        for (int i = 0; i < picks.Length; i++)
+        {
+            buffer.Slice((long)picks[i] * d, d).CopyTo(values.Slice((filled + i) * d, d));
+            rows[filled + i] = bufferRows[picks[i]];
+        }
     }
 
     /// <summary>
-    /// Tensors for rows of the store; <paramref name="leading"/> is [B, T] or [N]. Every tensor is allocated by
-    /// LibTorch and filled by copy: tensors over pinned managed arrays would pin garbage in the GC heap and make the
-    /// process grow while streaming.
+    /// The batch around <paramref name="x"/> with the label tensors of <paramref name="rows"/>; <paramref name="leading"/>
+    /// is [B, T] or [N]. Every tensor is allocated by LibTorch and filled by copy: tensors over pinned managed arrays
+    /// would pin garbage in the GC heap and make the process grow while streaming.
     /// </summary>
-    ActivationStoreBatch MakeBatch(Span<float> values, long[] rows, long[] leading, LabelScratch scratch)
+    ActivationStoreBatch MakeBatch(Tensor x, long[] rows, long[] leading, LabelScratch scratch)
     {
-        Tensor x = empty([.. leading, DModel], ScalarType.Float32);
-        x.bytes = MemoryMarshal.AsBytes(values);
         Tensor Labels(Func<int, long> label)
         {
             for (int i = 0; i < rows.Length; i++) scratch.Column[i] = label((int)rows[i]);

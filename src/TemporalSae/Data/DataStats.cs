@@ -5,7 +5,10 @@ using System.Text;
 
 namespace TemporalSae.Data;
 
-/// <summary>One row of counts. Tokens are BPE tokens of the documents, without the &lt;|endoftext|&gt; separators.</summary>
+/// <summary>
+/// One row of counts. Words are Brown tokens, punctuation included (the corpus's own count: 1,161,192 in all);
+/// tokens are GPT-2 BPE tokens of the documents, without the &lt;|endoftext|&gt; separators.
+/// </summary>
 public sealed record DataCounts(string Name, int Documents, int Sentences, long Words, long Tokens);
 
 /// <summary>Per-split and per-genre counts, plus per-genre document counts in each split.</summary>

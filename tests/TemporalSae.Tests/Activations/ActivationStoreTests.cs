@@ -137,6 +137,7 @@ public sealed class ActivationStoreTests : IDisposable
         }
         Assert.Equal(Enumerable.Range(0, 160).Select(i => (long)i), seen.Order());
         Assert.Equal([.. Enumerable.Repeat(12L, 13), 4L], sizes);
+        Assert.Equal(13, store.TokenBatches(12, 3, 40, dropLast: true).Count());
         // Tokens of one batch come from several sequences, not one sequence's run.
         Assert.True(store.TokenBatches(12, 3, 40).First().TokenIndices.Select(r => r / T).Distinct().Count() >= 3);
         Assert.Equal(seen, store.TokenBatches(12, 3, 40).SelectMany(b => b.TokenIndices));
