@@ -22,7 +22,8 @@ public static class CliApp
         root.Subcommands.Add(Commands.ValidateCommands.Create(stdout, stderr));
         root.Subcommands.Add(Commands.DataCommands.Create(stdout, stderr));
 
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // Our own handler below maps exceptions to exit codes and messages; the default one would print stack traces.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
             return root.Parse(args).Invoke(config);

@@ -5,6 +5,7 @@ using System.Diagnostics;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Pipeline;
 
 namespace TemporalSae.Cli.Commands;
 
@@ -23,38 +24,21 @@ public static class DataCommands
         var cache = new Option<string?>("--cache") { Description = "Cache folder (default: $TSAE_CACHE, else .cache at the repository root)." };
         var seed = new Option<long>("--seed") { Description = "Root seed of the split.", DefaultValueFactory = _ => new ExperimentConfig().Seed };
         var command = new Command("stats", "Documents, sentences, words and tokens per split and per genre.") { folder, cache, seed };
-        command.SetAction(parseResult => Guarded(stderr, () =>
+        command.SetAction(parseResult =>
         {
             string? folderPath = parseResult.GetValue(folder);
-            var config = string.IsNullOrEmpty(folderPath) ? new DataConfig() : new DataConfig { Source = "folder", Folder = folderPath };
-            string cacheRoot = parseResult.GetValue(cache) ?? CacheFolder.Default();
+            var data = string.IsNullOrEmpty(folderPath) ? new DataConfig() : new DataConfig { Source = "folder", Folder = folderPath };
+            var config = new ExperimentConfig { Seed = parseResult.GetValue(seed), Data = data };
+            var environment = RunEnvironment.ForCurrentDirectory();
+            if (parseResult.GetValue(cache) is { Length: > 0 } cacheRoot) environment = environment with { CacheRoot = cacheRoot };
             var clock = Stopwatch.StartNew();
-            PreparedData prepared = DataStage.Prepare(config, parseResult.GetValue(seed), cacheRoot, stderr);
-            stdout.Write(DataStats.Compute(prepared.Corpus, prepared.Splits, config.ContextSize).ToTable());
+            PreparedData prepared = DataStage.Prepare(config, environment, stderr);
+            stdout.Write(DataStats.Compute(prepared.Corpus, prepared.Splits, data.ContextSize).ToTable());
             stdout.WriteLine();
-            stdout.WriteLine($"tokens cached at {prepared.CachePath} ({(prepared.FromCache ? "read from cache" : "built")} in {clock.Elapsed.TotalSeconds:F1} s)");
+            stdout.WriteLine($"data stage ready in {clock.Elapsed.TotalSeconds:F1} s (cache: {environment.CacheRoot})");
             return CliApp.Success;
-        }));
+        });
         return command;
     }
 
-    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; bad input must exit
-    // 2 with just its message, as CliApp documents.
-    static int Guarded(TextWriter stderr, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (InvalidInputException e)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return CliApp.InvalidInput;
-        }
-        catch (RunFailedException e)
-        {
-            stderr.WriteLine($"run failed: {e.Message}");
-            return CliApp.RunFailed;
-        }
-    }
 }

@@ -28,7 +28,7 @@ public sealed class ActivationsStage : Stage
     public override JsonObject Build(StageContext context, string folder)
     {
         ExperimentConfig config = context.Config;
-        PreparedData data = DataStage.Load(context.Input("data"), config);
+        PreparedData data = DataStage.Load(context.Input("data"));
         using LoadedSubjectModel subject = SubjectModelStage.Open(context.Input("subject_model"), config.SubjectModel);
         int layer = HookLayer(config.Activations.Hook, subject.Model);
 

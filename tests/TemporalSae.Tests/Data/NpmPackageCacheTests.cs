@@ -3,6 +3,7 @@
 
 using System.Formats.Tar;
 using System.IO.Compression;
+using TemporalSae.Pipeline;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
 
@@ -88,7 +89,7 @@ public sealed class NpmPackageCacheTests : IDisposable
     [Fact]
     public void Real_packages_match_their_pinned_integrity()
     {
-        string npm = Path.Combine(CacheFolder.Default(), "npm");
+        string npm = Path.Combine(RunEnvironment.ForCurrentDirectory().CacheRoot, "npm");
         _ = BrownData.Data;
         foreach (PinnedPackage package in new[] { PinnedPackage.BrownCorpus, PinnedPackage.Gpt2Encoder })
         {
