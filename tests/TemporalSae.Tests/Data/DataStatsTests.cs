@@ -1,0 +1,38 @@
+// Counts per split and genre add up, and the printed tables are aligned.
+
+using TemporalSae.Data;
+
+namespace TemporalSae.Tests.Data;
+
+public class DataStatsTests
+{
+    [Fact]
+    public void Split_and_genre_counts_add_up_to_the_corpus()
+    {
+        PreparedData data = BrownData.Data;
+        DataStats stats = DataStats.Compute(data.Corpus, data.Splits, 128);
+        Assert.Equal(new DataCounts("total", 500, 57_340, 1_161_192, data.Corpus.Tokens.Count), stats.Total);
+        Assert.Equal(stats.Total.Tokens, stats.Splits.Sum(s => s.Tokens));
+        Assert.Equal(stats.Total.Words, stats.Genres.Sum(g => g.Words));
+        Assert.Equal(stats.Total.Sentences, stats.Genres.Sum(g => g.Sentences));
+        Assert.Equal([397, 52, 51], stats.Splits.Select(s => s.Documents));
+        Assert.Equal([8_010, 1_062, 1_040], stats.WindowsPerSplit);
+        for (int g = 0; g < stats.Genres.Count; g++) Assert.Equal(stats.Genres[g].Documents, stats.GenreDocumentsPerSplit[g].Sum());
+    }
+
+    [Fact]
+    public void Tables_are_right_aligned_with_one_header_each()
+    {
+        PreparedData data = BrownData.Data;
+        string[] tables = DataStats.Compute(data.Corpus, data.Splits, 64).ToTable().Split("\n\n");
+        Assert.Equal(2, tables.Length);
+        foreach (string table in tables)
+        {
+            string[] lines = table.TrimEnd('\n').Split('\n');
+            Assert.Single(lines.Select(l => l.Length).Distinct());
+        }
+        Assert.StartsWith("split", tables[0]);
+        Assert.Contains("windows(T=64)", tables[0]);
+        Assert.Contains("science_fiction", tables[1]);
+    }
+}
