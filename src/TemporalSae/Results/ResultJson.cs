@@ -23,6 +23,20 @@ public static class ResultJson
         return text.ToString();
     }
 
+    /// <summary>One line of JSON Lines (no newline): flat objects with the same number formatting.</summary>
+    public static string SerializeLine(JsonObject line)
+    {
+        var text = new StringBuilder("{");
+        int i = 0;
+        foreach (var (key, value) in line)
+        {
+            if (i++ > 0) text.Append(", ");
+            text.Append(JsonSerializer.Serialize(key)).Append(": ");
+            Write(value, text, 0, $"$.{key}");
+        }
+        return text.Append('}').ToString();
+    }
+
     /// <summary>Rounds a double exactly as it will be written, so that comparisons can use written values.</summary>
     public static double Round(double value) => double.Parse(value.ToString(FloatFormat, CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 

@@ -16,7 +16,7 @@ public class DataStatsTests
         Assert.Equal(stats.Total.Words, stats.Genres.Sum(g => g.Words));
         Assert.Equal(stats.Total.Sentences, stats.Genres.Sum(g => g.Sentences));
         Assert.Equal([397, 52, 51], stats.Splits.Select(s => s.Documents));
-        Assert.Equal([8_010, 1_062, 1_040], stats.WindowsPerSplit);
+        Assert.Equal([8_018, 1_064, 1_031], stats.WindowsPerSplit);
         for (int g = 0; g < stats.Genres.Count; g++) Assert.Equal(stats.Genres[g].Documents, stats.GenreDocumentsPerSplit[g].Sum());
     }
 

@@ -79,7 +79,7 @@ public class DocumentSplitTests
                 Assert.Contains(data.Corpus.Documents, d => d.GenreId == g && data.Splits[d.Id] == split);
         string Names(Split split, string prefix) => string.Join(' ', data.Corpus.Documents
             .Where(d => data.Splits[d.Id] == split && d.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(d => d.Name));
-        Assert.Equal("ca07 ca11 ca23 ca30", Names(Split.Val, "ca"));
-        Assert.Equal("cm02", Names(Split.Test, "cm"));
+        Assert.Equal("ca11 ca17 ca23 ca41", Names(Split.Val, "ca"));
+        Assert.Equal("cm03", Names(Split.Test, "cm"));
     }
 }

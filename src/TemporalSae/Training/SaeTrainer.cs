@@ -1,0 +1,274 @@
+// Trains any SparseAutoencoder on batches of activations: Adam, learning-rate warm-up and decay, sparsity warm-up,
+// gradient clipping, dead-latent tracking, optional input normalisation folded back into the weights afterwards,
+// named losses logged as JSON Lines, resumable checkpoints, and loud failures for the runs that cannot mean anything
+// (no steps, a NaN or infinite loss, every latent dead).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Models.Safetensors;
+using TemporalSae.Results;
+using TemporalSae.Saes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Training;
+
+/// <summary>What training did: steps, the input scale folded into the weights, final terms and latent health.</summary>
+public sealed record TrainingOutcome(
+    long Steps,
+    long Tokens,
+    double InputScale,
+    IReadOnlyDictionary<string, double> FinalTerms,
+    double MeanL0,
+    int DeadLatents,
+    IReadOnlyList<string> LogLines)
+{
+    public double DeadFraction(int dSae) => DeadLatents / (double)dSae;
+}
+
+public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+
+    // Batches used to estimate the input scale; enough for a stable mean norm, few enough to be cheap.
+    const int ScaleEstimateBatches = 16;
+
+    /// <summary>
+    /// Trains <paramref name="sae"/> in place. A checkpoint in <paramref name="checkpointFolder"/> (from a run with
+    /// the same configuration that was stopped) is resumed; the result is then identical to an uninterrupted run.
+    /// On success the input scale is folded into the weights, so the SAE reads and reconstructs raw activations.
+    /// </summary>
+    public TrainingOutcome Train(SparseAutoencoder sae, IBatchSource source, string checkpointFolder, bool normalizeInputs,
+        CancellationToken cancel = default)
+    {
+        long steps = source.StepsPerEpoch == 0 ? 0 : config.Tokens / source.TokensPerStep;
+        if (steps == 0)
+            throw new RunFailedException(
+                $"training would run 0 steps: training.tokens = {config.Tokens} with {source.TokensPerStep} tokens per step " +
+                $"and {source.StepsPerEpoch} steps of data per epoch; raise training.tokens (or activations.train_tokens)");
+
+        var schedules = new Schedules(config, steps);
+        var named = sae.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+        using var adam = new AdamState(named, config.AdamBeta1, config.AdamBeta2);
+        using var sinceFired = torch.zeros(sae.DSae, ScalarType.Int64); // tokens since each latent last fired
+        var logLines = new List<string>();
+        long startStep = 0;
+        double scale = 1;
+
+        string checkpointPath = Path.Combine(checkpointFolder, CheckpointFile);
+        if (File.Exists(checkpointPath))
+        {
+            (startStep, scale) = RestoreCheckpoint(checkpointPath, sae, adam, sinceFired, logLines);
+            log.WriteLine($"[sae] resuming from the checkpoint at step {startStep}/{steps}");
+        }
+        else if (normalizeInputs)
+        {
+            scale = EstimateInputScale(source, sae.DIn);
+        }
+
+        int logEvery = (int)Math.Max(1, steps / 200);
+        var progress = new TrainingProgress(log, steps, source.TokensPerStep);
+        var lastTerms = new Dictionary<string, double>();
+        double lastL0 = 0;
+        long step = startStep;
+        foreach (ActivationBatch raw in Batches(source, startStep))
+        {
+            if (step >= steps) { Dispose(raw); break; }
+            cancel.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            ActivationBatch batch = raw with { X = raw.X.mul(scale) };
+            Dispose(raw with { DocumentIds = null, SentenceIds = null, Special = null });
+
+            using (var dead = sinceFired >= config.DeadAfterTokens) sae.ObserveDeadLatents(dead);
+            var coefficients = new StepCoefficients(schedules.Sparsity(step), config.AuxKCoefficient);
+            SaeForward forward = sae.Forward(batch, coefficients);
+            CheckFinite(forward, step);
+
+            foreach (var parameter in adam.Parameters) parameter.grad?.zero_();
+            forward.Loss.backward();
+            if (config.GradClip > 0) nn.utils.clip_grad_norm_(adam.Parameters, config.GradClip);
+            double lr = schedules.LearningRate(step);
+            adam.Step(lr);
+            sae.AfterStep();
+
+            long tokens = CountTokens(batch);
+            lastL0 = TrackFiring(forward.Features, batch, sinceFired, tokens);
+            step++;
+            if (step % logEvery == 0 || step == steps)
+            {
+                lastTerms = forward.Terms.ToDictionary(t => t.Key, t => t.Value.item<float>() * 1.0);
+                logLines.Add(LogLine(step, step * (long)source.TokensPerStep, lr, coefficients.Sparsity, forward.Loss.item<float>(), lastTerms, lastL0,
+                    DeadCount(sinceFired) / (double)sae.DSae));
+            }
+            progress.Report(step, forward.Loss.item<float>(), lastL0);
+            if (config.CheckpointEvery > 0 && step % config.CheckpointEvery == 0 && step < steps)
+                SaveCheckpoint(checkpointPath, sae, adam, sinceFired, step, scale, logLines);
+        }
+        progress.Finish();
+        if (step < steps)
+            throw new RunFailedException($"the batch source ended after {step} of {steps} steps");
+
+        int deadCount = DeadCount(sinceFired);
+        if (deadCount == sae.DSae)
+            throw new RunFailedException(
+                $"every one of the {sae.DSae} latents is dead at the end of training (none fired in the last {config.DeadAfterTokens} tokens); " +
+                "lower training.l1_coefficient or raise training.learning_rate");
+        sae.FoldInputScale(scale);
+        return new TrainingOutcome(steps, steps * source.TokensPerStep, scale, lastTerms, lastL0, deadCount, logLines);
+    }
+
+    /// <summary>Batches from <paramref name="startStep"/> on, across epochs.</summary>
+    static IEnumerable<ActivationBatch> Batches(IBatchSource source, long startStep)
+    {
+        for (long epoch = startStep / source.StepsPerEpoch; ; epoch++)
+        {
+            long skip = epoch == startStep / source.StepsPerEpoch ? startStep % source.StepsPerEpoch : 0;
+            foreach (ActivationBatch batch in source.Epoch(epoch))
+            {
+                if (skip-- > 0) { Dispose(batch); continue; }
+                yield return batch;
+            }
+        }
+    }
+
+    /// <summary>sqrt(d_in) / E||x|| over the first batches of epoch 0, so that E||s x|| = sqrt(d_in) (SAELens).</summary>
+    static double EstimateInputScale(IBatchSource source, int dIn)
+    {
+        double normSum = 0;
+        long count = 0;
+        int seen = 0;
+        foreach (ActivationBatch batch in source.Epoch(0))
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                Tensor norms = batch.X.norm(-1);                                           // [N] or [B, T]
+                Tensor keep = batch.Special is null ? torch.ones_like(norms) : batch.Special.logical_not().to_type(norms.dtype);
+                normSum += (norms * keep).sum().to(ScalarType.Float64).item<double>();
+                count += (long)keep.sum().item<float>();
+            }
+            Dispose(batch);
+            if (++seen == ScaleEstimateBatches) break;
+        }
+        if (count == 0 || normSum <= 0)
+            throw new RunFailedException("cannot normalise activations: the first batches hold no non-special token with a non-zero norm");
+        return Math.Sqrt(dIn) / (normSum / count);
+    }
+
+    void CheckFinite(SaeForward forward, long step)
+    {
+        if (double.IsFinite(forward.Loss.item<float>())) return;
+        string bad = forward.Terms.Where(t => !float.IsFinite(t.Value.item<float>()))
+            .Select(t => $"{t.Key} = {t.Value.item<float>()}").FirstOrDefault() ?? $"total loss = {forward.Loss.item<float>()}";
+        throw new RunFailedException(
+            $"training produced a non-finite loss at step {step + 1}: {bad}; lower training.learning_rate or check the activations");
+    }
+
+    static long CountTokens(ActivationBatch batch) =>
+        batch.Special is null ? batch.X.shape[..^1].Aggregate(1L, (a, b) => a * b) : batch.Special.logical_not().sum().item<long>();
+
+    /// <summary>Updates tokens-since-fired per latent; returns the batch's mean L0 over non-special tokens.</summary>
+    static double TrackFiring(Tensor features, ActivationBatch batch, Tensor sinceFired, long tokens)
+    {
+        using var scope = torch.NewDisposeScope();
+        Tensor active = features.detach() > 0;                                             // [.., d_sae]
+        if (batch.Special is not null) active = active.logical_and(batch.Special.logical_not().unsqueeze(-1));
+        Tensor flat = active.reshape(-1, features.shape[^1]);                              // [tokens, d_sae]
+        Tensor fired = flat.any(0);
+        sinceFired.add_(tokens).masked_fill_(fired, 0);
+        return tokens == 0 ? 0 : flat.sum().item<long>() / (double)tokens;
+    }
+
+    int DeadCount(Tensor sinceFired) => (int)(sinceFired >= config.DeadAfterTokens).sum().item<long>();
+
+    static string LogLine(long step, long tokens, double lr, double sparsityCoefficient, double loss,
+        IReadOnlyDictionary<string, double> terms, double l0, double deadFraction)
+    {
+        var line = new JsonObject
+        {
+            ["step"] = step,
+            ["tokens"] = tokens,
+            ["lr"] = lr,
+            ["sparsity_coefficient"] = sparsityCoefficient,
+            ["loss"] = loss,
+        };
+        foreach (var (name, value) in terms.OrderBy(t => t.Key, StringComparer.Ordinal)) line[name] = value;
+        line["l0"] = l0;
+        line["dead_fraction"] = deadFraction;
+        return ResultJson.SerializeLine(line);
+    }
+
+    static void SaveCheckpoint(string path, SparseAutoencoder sae, AdamState adam, Tensor sinceFired, long step, double scale, List<string> logLines)
+    {
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in sae.named_parameters()) tensors[$"sae.{name}"] = parameter.detach();
+        foreach (var (name, buffer) in sae.named_buffers()) tensors[$"buffer.{name}"] = buffer;
+        foreach (var (name, tensor) in adam.StateTensors()) tensors[name] = tensor;
+        tensors["since_fired"] = sinceFired;
+        var metadata = new Dictionary<string, string>
+        {
+            ["step"] = step.ToString(CultureInfo.InvariantCulture),
+            ["input_scale"] = scale.ToString("R", CultureInfo.InvariantCulture),
+            ["log"] = string.Join('\n', logLines),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        SafetensorsWriter.Write(path, tensors, metadata);
+    }
+
+    static (long Step, double Scale) RestoreCheckpoint(string path, SparseAutoencoder sae, AdamState adam, Tensor sinceFired, List<string> logLines)
+    {
+        using var file = SafetensorsFile.Open(path);
+        long step = long.Parse(file.Metadata["step"], CultureInfo.InvariantCulture);
+        double scale = double.Parse(file.Metadata["input_scale"], CultureInfo.InvariantCulture);
+        using (torch.no_grad())
+        {
+            foreach (var (name, parameter) in sae.named_parameters())
+                using (var saved = file.Load($"sae.{name}")) parameter.copy_(saved);
+            foreach (var (name, buffer) in sae.named_buffers())
+                using (var saved = file.Load($"buffer.{name}")) buffer.copy_(saved);
+            using var fired = file.Load("since_fired");
+            sinceFired.copy_(fired);
+        }
+        adam.Restore(name => file.Load(name), step);
+        string text = file.Metadata["log"];
+        if (text.Length > 0) logLines.AddRange(text.Split('\n'));
+        return (step, scale);
+    }
+
+    static void Dispose(ActivationBatch batch)
+    {
+        batch.X.Dispose();
+        batch.DocumentIds?.Dispose();
+        batch.SentenceIds?.Dispose();
+        batch.Special?.Dispose();
+    }
+}
+
+/// <summary>Steps, loss, L0, tokens/s and ETA: one updating line on a terminal, periodic plain lines otherwise (CI).</summary>
+sealed class TrainingProgress(TextWriter log, long steps, int tokensPerStep)
+{
+    readonly Stopwatch clock = Stopwatch.StartNew();
+    readonly bool interactive = !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out);
+    long firstStep = -1;
+    TimeSpan lastPrinted = TimeSpan.Zero;
+
+    public void Report(long step, double loss, double l0)
+    {
+        if (firstStep < 0) firstStep = step - 1;
+        TimeSpan every = interactive ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(10);
+        if (clock.Elapsed - lastPrinted < every && step != steps) return;
+        lastPrinted = clock.Elapsed;
+        double rate = (step - firstStep) * (double)tokensPerStep / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+        double eta = (steps - step) * tokensPerStep / Math.Max(1e-9, rate);
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"[sae] step {step}/{steps} ({100.0 * step / steps:F0}%) loss {loss:G4} l0 {l0:F1} {rate:F0} tokens/s ETA {TimeSpan.FromSeconds(eta):mm\\:ss}");
+        if (interactive) log.Write($"\r{text}   ");
+        else log.WriteLine(text);
+    }
+
+    public void Finish()
+    {
+        if (interactive) log.WriteLine();
+    }
+}
