@@ -21,6 +21,7 @@ public static class CliApp
                 version.Action = new VersionAction(stdout);
         root.Subcommands.Add(Commands.ValidateCommands.Create(stdout, stderr));
         root.Subcommands.Add(Commands.DataCommands.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.RunCommands.Create(stdout, stderr));
 
         // Our own handler below maps exceptions to exit codes and messages; the default one would print stack traces.
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -36,6 +37,12 @@ public static class CliApp
         catch (RunFailedException e)
         {
             stderr.WriteLine($"run failed: {e.Message}");
+            return RunFailed;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not bad input: keep the stack trace, it is what a bug report needs.
+            stderr.WriteLine($"run failed with an internal error: {e}");
             return RunFailed;
         }
     }

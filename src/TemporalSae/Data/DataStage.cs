@@ -80,7 +80,6 @@ public sealed class DataStage : Stage
         var cache = new ArtifactCache(environment.CacheRoot, log);
         string key = ExperimentRunner.KeyOf(stage, config, new Dictionary<string, string>());
         var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), new Dictionary<string, string>(), environment, log);
-        CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder => stage.Build(context, folder));
-        return Load(artifact.Folder);
+        return Load(ExperimentRunner.BuildOrReuse(cache, stage, key, context).Artifact.Folder);
     }
 }

@@ -28,26 +28,23 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
         var summaries = new List<(Stage Stage, JsonObject Summary)>();
         var stageProvenance = new JsonObject();
 
-        foreach (Stage stage in registry.Resolve(config.Stages))
+        foreach (Stage stage in registry.Resolve(Stages.Requested(config)))
         {
             string key = KeyOf(stage, config, keys);
             keys[stage.Name] = key;
             var inputs = stage.DependsOn.ToDictionary(name => name, name => folders[name]);
-            var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log);
+            string scratch = Path.Combine(environment.CacheRoot, "scratch", stage.Name, key);
+            var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log, scratch);
 
             log.WriteLine($"[{stage.Name}] key {key[..12]}");
             ProcessMemory.ResetPeak();
             var clock = Stopwatch.StartNew();
-            CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder =>
-            {
-                JsonObject built = stage.Build(context, folder);
-                AtomicFile.WriteAllText(Path.Combine(folder, SummaryFile), ResultJson.Serialize(built));
-            });
+            (CachedArtifact artifact, JsonObject summary) = BuildOrReuse(cache, stage, key, context);
             clock.Stop();
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
             folders[stage.Name] = artifact.Folder;
             log.WriteLine($"[{stage.Name}] {(artifact.FromCache ? "reused from cache" : "built")} in {clock.Elapsed.TotalSeconds:F1} s");
 
-            var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(artifact.Folder, SummaryFile)))!.AsObject();
             summaries.Add((stage, summary));
             stageProvenance[stage.Name] = new JsonObject
             {
@@ -66,6 +63,21 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     }
 
     public const string SummaryFile = "summary.json";
+
+    /// <summary>
+    /// The stage's verified artifact and its summary, building both when the cache lacks them. The summary is stored
+    /// in the artifact, so a reused stage reports exactly what it reported when it was built.
+    /// </summary>
+    public static (CachedArtifact Artifact, JsonObject Summary) BuildOrReuse(ArtifactCache cache, Stage stage, string key, StageContext context)
+    {
+        CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder =>
+        {
+            JsonObject built = stage.Build(context, folder);
+            AtomicFile.WriteAllText(Path.Combine(folder, SummaryFile), ResultJson.Serialize(built));
+        });
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(artifact.Folder, SummaryFile)))!.AsObject();
+        return (artifact, summary);
+    }
 
     /// <summary>Hash of the stage's identity, its configuration, the run-wide settings and its inputs' keys.</summary>
     public static string KeyOf(Stage stage, ExperimentConfig config, IReadOnlyDictionary<string, string> upstreamKeys)

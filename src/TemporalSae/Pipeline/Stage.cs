@@ -39,12 +39,14 @@ public abstract class Stage
 }
 
 /// <summary>What a stage may use while it builds: configuration, its own seed, and its inputs' artifact folders.</summary>
+/// <param name="ScratchFolder">Survives a crash of the run (for resumable checkpoints); deleted once the artifact is published.</param>
 public sealed record StageContext(
     ExperimentConfig Config,
     long Seed,
     IReadOnlyDictionary<string, string> Inputs,
     RunEnvironment Environment,
-    TextWriter Log)
+    TextWriter Log,
+    string ScratchFolder = "")
 {
     public string Input(string stage) => Inputs.TryGetValue(stage, out string? folder)
         ? folder

@@ -1,0 +1,54 @@
+// Held-out context windows for evaluations: token ids and per-token metadata of a split, in corpus order, cut to a
+// token budget, and served as batches with the tensors the subject model and the SAE need.
+using TemporalSae.Data;
+using TemporalSae.Saes;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Evals;
+
+public sealed class EvalWindows(TokenMetadata tokens, int count, int contextSize)
+{
+    public TokenMetadata Tokens { get; } = tokens;
+    public int Count { get; } = count;
+    public int ContextSize { get; } = contextSize;
+
+    /// <summary>The first windows of a split, up to <paramref name="tokenBudget"/> tokens (at least one window).</summary>
+    public static EvalWindows FromSplit(PreparedData data, Split split, int contextSize, long tokenBudget)
+    {
+        ContextWindows windows = data.Windows(split, contextSize);
+        int count = (int)Math.Clamp(tokenBudget / contextSize, 1, windows.Count);
+        return new EvalWindows(windows.Gather(Enumerable.Range(0, count).ToArray()), count, contextSize);
+    }
+
+    public IEnumerable<EvalBatch> Batches(int batchSize)
+    {
+        for (int start = 0; start < Count; start += batchSize)
+        {
+            int rows = Math.Min(batchSize, Count - start);
+            yield return new EvalBatch(Tokens.Slice(start * ContextSize, rows * ContextSize), rows, ContextSize);
+        }
+    }
+}
+
+/// <summary>One batch of windows: GPT-2 ids, boundary ids and special flags as [B, T] tensors.</summary>
+public sealed class EvalBatch
+{
+    public EvalBatch(TokenMetadata tokens, int rows, int contextSize)
+    {
+        Tokens = tokens;
+        long[] shape = [rows, contextSize];
+        Gpt2Ids = tensor(tokens.TokenIds.Select(i => (long)i).ToArray(), shape);
+        DocumentIds = tensor(tokens.DocumentIds.Select(i => (long)i).ToArray(), shape);
+        SentenceIds = tensor(tokens.SentenceIds.Select(i => (long)i).ToArray(), shape);
+        Special = tensor(tokens.Special, shape);
+    }
+
+    public TokenMetadata Tokens { get; }
+    public Tensor Gpt2Ids { get; }
+    public Tensor DocumentIds { get; }
+    public Tensor SentenceIds { get; }
+    public Tensor Special { get; }
+
+    /// <summary>Residual activations [B, T, d] of these windows as a sequence batch for an SAE.</summary>
+    public ActivationBatch Activations(Tensor x) => new(x, DocumentIds, SentenceIds, Special);
+}

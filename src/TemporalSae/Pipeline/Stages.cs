@@ -1,0 +1,29 @@
+// The stage graph every manifest runs on: data -> subject_model -> activations -> sae -> evaluations.
+using TemporalSae.Activations;
+using TemporalSae.Data;
+using TemporalSae.Evals.Core;
+using TemporalSae.Manifests;
+using TemporalSae.Models;
+using TemporalSae.Training;
+
+namespace TemporalSae.Pipeline;
+
+public static class Stages
+{
+    public static StageRegistry Registry { get; } = new([
+        new DataStage(),
+        new SubjectModelStage(),
+        new ActivationsStage(),
+        new SaeStage(),
+        new CoreEvalStage(),
+    ]);
+
+    /// <summary>The manifest's stage list with `evals` expanded into the enabled evaluations.</summary>
+    public static IReadOnlyList<string> Requested(ExperimentConfig config) =>
+        config.Stages.SelectMany(stage => stage == "evals" ? EnabledEvaluations(config) : [stage]).ToArray();
+
+    static IEnumerable<string> EnabledEvaluations(ExperimentConfig config)
+    {
+        if (config.Evals.Core.Enabled) yield return "core";
+    }
+}

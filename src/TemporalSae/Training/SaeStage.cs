@@ -1,0 +1,80 @@
+// The sae stage: trains the manifest's SAE architecture on the activation store and saves it in SAELens' layout,
+// with the per-step losses as training_log.jsonl. Temporal architectures train on whole sequences, the others on
+// shuffled tokens.
+using System.Text.Json.Nodes;
+using TemporalSae.Activations;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Pipeline;
+using TemporalSae.Saes;
+using TemporalSae.Saes.Temporal;
+
+namespace TemporalSae.Training;
+
+public sealed class SaeStage : Stage
+{
+    public const string SaeFolder = "sae";
+    public const string LogFile = "training_log.jsonl";
+
+    // Points of the training curve kept in the result: enough to plot, few enough to diff.
+    const int CurvePoints = 40;
+
+    public override string Name => "sae";
+    public override IReadOnlyList<string> DependsOn => ["activations"];
+    public override int Version => 1;
+
+    public override JsonNode KeyMaterial(ExperimentConfig config) => Sections(config, "sae", "training");
+
+    public override JsonObject Build(StageContext context, string folder)
+    {
+        ExperimentConfig config = context.Config;
+        using ActivationStore store = ActivationsStage.Open(context.Input("activations"));
+        bool sequences = SaeRegistry.NeedsSequences(config.Sae.Architecture);
+        var source = new StoreBatchSource(store, sequences, config.Training.BatchSize, ContentHash.DeriveSeed(context.Seed, "batches"));
+        if (sequences && config.Training.MemoryLimitMb > 0)
+            TemporalMemoryEstimate.EnsureWithinLimit(
+                new TemporalMemoryShapes(source.TokensPerStep / store.ContextSize, store.ContextSize, store.DModel, config.Sae.DSae,
+                    config.Sae.Temporal.Buffer, config.Sae.Temporal.GradientCheckpointing),
+                config.Training.MemoryLimitMb);
+
+        using SparseAutoencoder sae = SaeRegistry.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
+        var trainer = new SaeTrainer(config.Training, context.Log);
+        TrainingOutcome outcome = trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none");
+
+        AtomicFile.WriteAllText(Path.Combine(folder, LogFile), string.Join('\n', outcome.LogLines) + "\n");
+        var metadata = new SaeLensMetadata(config.SubjectModel.Kind == "builtin" ? "temporalsae/brown-gpt2" : config.SubjectModel.Path,
+            config.Activations.Hook, ManifestRules.HookLayer(config.Activations.Hook) ?? 0, store.ContextSize);
+        SaeLensFormat.Export(sae, config.Sae, metadata, Path.Combine(folder, SaeFolder));
+
+        var finalTerms = new JsonObject();
+        foreach (var (name, value) in outcome.FinalTerms.OrderBy(t => t.Key, StringComparer.Ordinal)) finalTerms[name] = value;
+        return new JsonObject
+        {
+            ["architecture"] = config.Sae.Architecture,
+            ["d_in"] = sae.DIn,
+            ["d_sae"] = sae.DSae,
+            ["steps"] = outcome.Steps,
+            ["training_tokens"] = outcome.Tokens,
+            ["batch"] = sequences ? "sequences" : "tokens",
+            ["input_scale"] = outcome.InputScale,
+            ["final_terms"] = finalTerms,
+            ["final_l0"] = outcome.MeanL0,
+            ["dead_latents"] = outcome.DeadLatents,
+            ["dead_fraction"] = outcome.DeadFraction(sae.DSae),
+            ["training_curve"] = Curve(outcome.LogLines),
+        };
+    }
+
+    /// <summary>The trained SAE of a built artifact.</summary>
+    public static SparseAutoencoder Open(string artifactFolder) => SaeLensFormat.Import(Path.Combine(artifactFolder, SaeFolder)).Sae;
+
+    static JsonArray Curve(IReadOnlyList<string> lines)
+    {
+        var curve = new JsonArray();
+        int every = Math.Max(1, (int)Math.Ceiling(lines.Count / (double)CurvePoints));
+        for (int i = 0; i < lines.Count; i++)
+            if (i % every == 0 || i == lines.Count - 1)
+                curve.Add(JsonNode.Parse(lines[i]));
+        return curve;
+    }
+}
