@@ -175,7 +175,7 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
         Tensor active = features.detach() > 0;                                             // [.., d_sae]
         if (batch.Special is not null) active = active.logical_and(batch.Special.logical_not().unsqueeze(-1));
         Tensor flat = active.reshape(-1, features.shape[^1]);                              // [tokens, d_sae]
-        Tensor fired = flat.any(0);
+        Tensor fired = flat.any(dim: 0);
         sinceFired.add_(tokens).masked_fill_(fired, 0);
         return tokens == 0 ? 0 : flat.sum().item<long>() / (double)tokens;
     }

@@ -53,8 +53,8 @@ public sealed class CoreEvalAccumulator
 
         featureSum ??= new double[dIn];
         featureSquaredSum ??= new double[dIn];
-        double[] sums = xs.sum(0).data<double>().ToArray();
-        double[] squares = xs.square().sum(0).data<double>().ToArray();
+        double[] sums = xs.sum(dim: 0).data<double>().ToArray();
+        double[] squares = xs.square().sum(dim: 0).data<double>().ToArray();
         for (int d = 0; d < dIn; d++)
         {
             featureSum[d] += sums[d];
