@@ -1,0 +1,98 @@
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Saes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Tests.Saes;
+
+public sealed class SaeRegistryAndExportTests : IDisposable
+{
+    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-export-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void Unknown_architecture_lists_the_known_ones()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => SaeRegistry.Create(new SaeConfig { Architecture = "relu" }, 8, 1));
+        Assert.Contains("unknown architecture `relu`", e.Message);
+        Assert.Contains("batchtopk, standard, temporal, topk, tsae-contrastive", e.Message);
+    }
+
+    [Fact]
+    public void Duplicate_registration_is_an_error()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            SaeRegistry.Build((StandardSae.RegistryKey, StandardSae.Create), (StandardSae.RegistryKey, StandardSae.Create)));
+        Assert.Contains("registered twice", e.Message);
+    }
+
+    [Theory]
+    [InlineData("standard")]
+    [InlineData("topk")]
+    [InlineData("batchtopk")]
+    [InlineData("temporal")]
+    [InlineData("tsae-contrastive")]
+    public void Initialisation_is_never_zero_and_encoder_is_the_decoder_transpose(string architecture)
+    {
+        using var sae = SaeRegistry.Create(new SaeConfig { Architecture = architecture, DSae = 24, K = 4 }, 8, 5);
+        var p = sae.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
+        Assert.True(p["W_dec"].abs().sum().item<float>() > 0);
+        Assert.True(p["W_enc"].allclose(p["W_dec"].t()));
+    }
+
+    [Theory]
+    [InlineData("standard")]
+    [InlineData("topk")]
+    [InlineData("temporal")]
+    public void SaeLens_export_imports_back_to_the_same_features(string architecture)
+    {
+        var config = new SaeConfig { Architecture = architecture, DSae = 24, K = 4 };
+        using var sae = SaeRegistry.Create(config, 8, 5);
+        using (no_grad())
+            foreach (var (_, parameter) in sae.named_parameters()) parameter.add_(rand_like(parameter).mul_(0.1f));
+        SaeLensFormat.Export(sae, config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
+
+        var (imported, importedConfig) = SaeLensFormat.Import(folder);
+        using var x = randn(2, 16, 8);
+        var batch = new ActivationBatch(x, zeros(2, 16, ScalarType.Int64), zeros(2, 16, ScalarType.Int64), zeros(2, 16, ScalarType.Bool));
+        Assert.Equal(config, importedConfig with { Temporal = config.Temporal });
+        Assert.True(sae.Encode(batch).allclose(imported.Encode(batch), rtol: 0, atol: 0));
+        string cfg = File.ReadAllText(Path.Combine(folder, SaeLensFormat.ConfigFile));
+        Assert.Contains("\"hook_name\": \"blocks.0.hook_resid_post\"", cfg);
+        Assert.Contains("\"d_sae\": 24", cfg);
+    }
+
+    [Fact]
+    public void Import_reports_missing_and_misshaped_tensors()
+    {
+        var config = new SaeConfig { DSae = 24 };
+        using var sae = SaeRegistry.Create(config, 8, 5);
+        SaeLensFormat.Export(sae, config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
+        string cfgPath = Path.Combine(folder, SaeLensFormat.ConfigFile);
+        File.WriteAllText(cfgPath, File.ReadAllText(cfgPath).Replace("\"d_in\": 8", "\"d_in\": 9"));
+        var e = Assert.Throws<InvalidInputException>(() => SaeLensFormat.Import(folder));
+        Assert.Contains("W_enc has shape [8, 24], expected [9, 24]", e.Message);
+    }
+
+    [Fact]
+    public void Folding_an_input_scale_keeps_features_and_reconstructs_raw_inputs()
+    {
+        using var sae = SaeRegistry.Create(new SaeConfig { DSae = 24 }, 8, 5);
+        using (no_grad())
+            foreach (var (_, parameter) in sae.named_parameters()) parameter.add_(rand_like(parameter).mul_(0.1f));
+        using var x = randn(32, 8);
+        const double scale = 2.5;
+        using var scaled = x * scale;
+        using var fBefore = sae.Encode(new ActivationBatch(scaled));
+        using var reconstructionBefore = sae.Decode(fBefore) / scale;
+        sae.FoldInputScale(scale);
+        using var fAfter = sae.Encode(new ActivationBatch(x));
+        Assert.True(fBefore.allclose(fAfter, rtol: 1e-4, atol: 1e-5));
+        Assert.True(reconstructionBefore.allclose(sae.Decode(fAfter), rtol: 1e-4, atol: 1e-5));
+    }
+}
