@@ -119,6 +119,9 @@ public sealed record BuiltinModelConfig
     [Doc("Maximum global gradient norm (0 disables clipping).")]
     [Range(0, 1e6)]
     public double GradClip { get; init; } = 1.0;
+
+    [Doc("Fail the run when the model does not beat the add-k bigram baseline; only tiny smoke profiles turn it off.")]
+    public bool RequireBeatsBigram { get; init; } = true;
 }
 
 [Doc("Which activations are harvested and stored.")]
