@@ -1,7 +1,10 @@
-// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits) and `tsae bench harvest`.
+// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits), `tsae bench harvest`
+// (activation-harvesting throughput) and `tsae bench builtin-lm` (built-in model training throughput).
 using System.CommandLine;
 using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
 using TemporalSae.Models;
+using TemporalSae.Models.BuiltinLm;
 
 namespace TemporalSae.Cli.Commands;
 
@@ -77,8 +80,8 @@ public static class ModelCommands
         {
             if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
             TorchRuntime.SetThreads(parseResult.GetValue(threads));
-            var config = new TemporalSae.Manifests.BuiltinModelConfig();
-            var r = TemporalSae.Models.BuiltinLm.BuiltinLmBenchmark.Run(config, parseResult.GetValue(steps), 128);
+            var config = new BuiltinModelConfig();
+            var r = BuiltinLmBenchmark.Run(config, parseResult.GetValue(steps), 128);
             stdout.WriteLine($"built-in model {config.Layers} x {config.Width}, {config.Heads} heads, vocab {config.Vocab}, batch {config.BatchSize} x 128: " +
                              $"{r.TokensPerSecond:F0} tokens/s over {r.MeasuredSteps} steps; {r.ConfiguredSteps} steps ({r.ConfiguredTokens:N0} tokens) " +
                              $"would take {r.ProjectedSeconds / 60:F1} min");
