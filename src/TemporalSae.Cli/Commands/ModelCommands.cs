@@ -1,7 +1,10 @@
-// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits) and `tsae bench harvest`.
+// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits), `tsae bench harvest`
+// (activation-harvesting throughput) and `tsae bench builtin-lm` (built-in model training throughput).
 using System.CommandLine;
 using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
 using TemporalSae.Models;
+using TemporalSae.Models.BuiltinLm;
 
 namespace TemporalSae.Cli.Commands;
 
@@ -35,6 +38,7 @@ public static class ModelCommands
     {
         var bench = new Command("bench", "Measure throughput on this machine, as a ratio to its GEMM peak.");
         bench.Subcommands.Add(CreateHarvestBench(stdout, stderr));
+        bench.Subcommands.Add(CreateBuiltinLmBench(stdout, stderr));
         return bench;
     }
 
@@ -59,6 +63,28 @@ public static class ModelCommands
                              $"{TorchRuntime.DeviceName}, {TorchSharp.torch.get_num_threads()} threads");
             foreach (var t in new[] { result.StopAfter, result.Full })
                 stdout.WriteLine($"{t.Name}: {t.TokensPerSecond:F0} tokens/s, {t.Gflops:F1} GFLOP/s = {t.FractionOfPeak:P0} of the fp32 GEMM peak");
+            return CliApp.Success;
+        }));
+        return command;
+    }
+
+    public static Command CreateBuiltinLmBench(TextWriter stdout, TextWriter stderr)
+    {
+        var steps = new Option<int>("--steps") { Description = "Training steps to time.", DefaultValueFactory = _ => 20 };
+        var threads = new Option<int>("--threads") { Description = "LibTorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var command = new Command("builtin-lm", "Training tokens/s of the default built-in model on random windows (context 128), projected to its full run.")
+        {
+            steps, threads,
+        };
+        command.SetAction(parseResult => Guarded(stderr, () =>
+        {
+            if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
+            TorchRuntime.SetThreads(parseResult.GetValue(threads));
+            var config = new BuiltinModelConfig();
+            var r = BuiltinLmBenchmark.Run(config, parseResult.GetValue(steps), 128);
+            stdout.WriteLine($"built-in model {config.Layers} x {config.Width}, {config.Heads} heads, vocab {config.Vocab}, batch {config.BatchSize} x 128: " +
+                             $"{r.TokensPerSecond:F0} tokens/s over {r.MeasuredSteps} steps; {r.ConfiguredSteps} steps ({r.ConfiguredTokens:N0} tokens) " +
+                             $"would take {r.ProjectedSeconds / 60:F1} min");
             return CliApp.Success;
         }));
         return command;

@@ -92,10 +92,10 @@ public sealed record BuiltinModelConfig
     [Range(256, 50257)]
     public int Vocab { get; init; } = 8192;
 
-    [Doc("Optimiser steps. 800 x 16 windows x 128 tokens is about 1.6M tokens (1.5 epochs of Brown's training split), " +
-         "sized for the 8-minute budget on 2 CPU cores.")]
+    [Doc("Optimiser steps. 600 x 16 windows x 128 tokens is about 1.2M tokens (about one epoch of Brown's training " +
+         "split), sized so the default model trains within 8 minutes on 2 CPU cores (`tsae bench builtin-lm` projects it).")]
     [Range(1, 10_000_000)]
-    public int Steps { get; init; } = 800;
+    public int Steps { get; init; } = 600;
 
     [Doc("Context windows per step.")]
     [Range(1, 4096)]
@@ -104,9 +104,9 @@ public sealed record BuiltinModelConfig
     [Doc("Peak Adam learning rate.")]
     [Range(1e-6, 1)] public double LearningRate { get; init; } = 3e-3;
 
-    [Doc("Steps of linear learning-rate warm-up before the cosine decay.")]
+    [Doc("Steps of linear learning-rate warm-up before the cosine decay (a tenth of the default steps).")]
     [Range(0, 1_000_000)]
-    public int WarmupSteps { get; init; } = 100;
+    public int WarmupSteps { get; init; } = 60;
 
     [Doc("The cosine decay ends at this fraction of learning_rate (nanoGPT uses 0.1).")]
     [Range(0, 1)]
