@@ -15,7 +15,10 @@ public static class CliApp
     {
         var root = new RootCommand("TemporalSae: reproducible Temporal Sparse Autoencoder experiments.");
         root.Subcommands.Add(ModelCommands.Create(stdout, stderr));
-        root.Subcommands.Add(ModelCommands.CreateBench(stdout, stderr));
+        Command bench = ModelCommands.CreateBench(stdout, stderr);
+        bench.Subcommands.Add(Commands.SaeCommands.CreateSaeStepBench(stdout));
+        root.Subcommands.Add(bench);
+        root.Subcommands.Add(Commands.SaeCommands.CreateExport(stdout));
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);

@@ -28,6 +28,16 @@ public sealed class SubjectModelStage : Stage
         return sections;
     }
 
+    public override void CheckInputs(ExperimentConfig config)
+    {
+        if (config.SubjectModel.Kind == "builtin") return;
+        CheckpointFolder(config.SubjectModel);
+        if (config.SubjectModel.Kind == "gemma2")
+            throw new InvalidInputException(
+                "subject_model.kind: gemma2 checkpoints load and run (tsae activations), but the data stage tokenises the corpus with " +
+                "GPT-2's BPE only, so a Gemma-2 experiment cannot run yet; use kind: gpt2 or builtin");
+    }
+
     public override JsonObject Build(StageContext context, string folder)
     {
         SubjectModelConfig config = context.Config.SubjectModel;
@@ -84,15 +94,25 @@ public sealed class SubjectModelStage : Stage
         };
     }
 
+    const string CheckpointContents =
+        "a Hugging Face checkpoint folder: config.json, model.safetensors (or model.safetensors.index.json with its shards) " +
+        "and the tokenizer files (GPT-2: vocab.json + merges.txt; Gemma-2: tokenizer.model)";
+
     static string CheckpointFolder(SubjectModelConfig config)
     {
-        string path = EnvironmentExpansion.Expand(config.Path, "subject_model.path");
+        string path;
+        try
+        {
+            path = EnvironmentExpansion.Expand(config.Path, "subject_model.path");
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException($"{e.Message}\n  The folder must be {CheckpointContents}.");
+        }
         if (path.Length == 0)
             throw new InvalidInputException($"subject_model.kind is {config.Kind}: set subject_model.path to a Hugging Face checkpoint folder");
         if (!Directory.Exists(path) || !File.Exists(Path.Combine(path, SubjectModels.ConfigFileName)))
-            throw new InvalidInputException(
-                $"subject_model.path: {path} is not a Hugging Face checkpoint folder; it must hold config.json, " +
-                "model.safetensors (or model.safetensors.index.json with its shards) and, optionally, the tokenizer files");
+            throw new InvalidInputException($"subject_model.path: {path} is not {CheckpointContents}");
         return Path.GetFullPath(path);
     }
 

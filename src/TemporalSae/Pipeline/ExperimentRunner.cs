@@ -28,7 +28,9 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
         var summaries = new List<(Stage Stage, JsonObject Summary)>();
         var stageProvenance = new JsonObject();
 
-        foreach (Stage stage in registry.Resolve(Stages.Requested(config)))
+        IReadOnlyList<Stage> graph = registry.Resolve(Stages.Requested(config));
+        foreach (Stage stage in graph) stage.CheckInputs(config);
+        foreach (Stage stage in graph)
         {
             string key = KeyOf(stage, config, keys);
             keys[stage.Name] = key;
@@ -63,6 +65,16 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     }
 
     public const string SummaryFile = "summary.json";
+
+    /// <summary>The verified cached artifact of one stage of a configuration, or null when it has not been built.</summary>
+    public static string? ArtifactFolder(StageRegistry registry, RunEnvironment environment, ExperimentConfig config, string stageName)
+    {
+        var keys = new Dictionary<string, string>();
+        foreach (Stage stage in registry.Resolve([stageName]))
+            keys[stage.Name] = KeyOf(stage, config, keys);
+        string folder = new ArtifactCache(environment.CacheRoot, TextWriter.Null).FolderFor(stageName, keys[stageName]);
+        return Directory.Exists(folder) && ArtifactCache.Verify(folder) is null ? folder : null;
+    }
 
     /// <summary>
     /// The stage's verified artifact and its summary, building both when the cache lacks them. The summary is stored

@@ -24,6 +24,12 @@ public abstract class Stage
     /// <summary>The part of the resolved configuration that determines this stage's artifact.</summary>
     public abstract JsonNode KeyMaterial(ExperimentConfig config);
 
+    /// <summary>
+    /// Checks, before any stage of the run starts, what this stage will need from outside the project (a checkpoint
+    /// folder, an environment variable), so that a run fails at once rather than after earlier stages' work.
+    /// </summary>
+    public virtual void CheckInputs(ExperimentConfig config) { }
+
     /// <summary>Writes the artifact into <paramref name="folder"/> and returns its summary.</summary>
     public abstract JsonObject Build(StageContext context, string folder);
 

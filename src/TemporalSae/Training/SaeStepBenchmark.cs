@@ -1,0 +1,114 @@
+// `tsae bench sae-step`: the trainer's real step (forward, backward, clipping, Adam, dead-latent tracking) on random
+// activations, reported as tokens/s, achieved GFLOP/s and a ratio to the fp32 GEMM peak measured in the same run.
+// For a temporal SAE the standard step is measured in the same run too, so its time and peak memory are ratios.
+using System.Diagnostics;
+using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Saes;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Training;
+
+public sealed record SaeStepMeasurement(string Architecture, double SecondsPerStep, double TokensPerSecond, double Gflops, double PeakMegabytes);
+
+public sealed record SaeStepReport(SaeStepMeasurement Step, SaeStepMeasurement? Standard, GemmPeakResult Peak)
+{
+    public double FractionOfPeak => Step.Gflops / Peak.Gflops;
+}
+
+public static class SaeStepBenchmark
+{
+    // Matmul FLOPs of one step: encoder forward and weight gradient, decoder forward, weight gradient and input
+    // gradient, 2 * N * d_in * d_sae each (the encoder's input gradient is not needed: activations are data).
+    public static double StepFlops(long tokens, int dIn, int dSae) => 10.0 * tokens * dIn * dSae;
+
+    public static SaeStepReport Run(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer, int context = 128)
+    {
+        GemmPeakResult peak = GemmPeak.Measure();
+        SaeStepMeasurement step = Measure(architecture, dIn, dSae, batchTokens, steps, buffer, context);
+        SaeStepMeasurement? standard = architecture == StandardSae.RegistryKey ? null
+            : Measure(StandardSae.RegistryKey, dIn, dSae, batchTokens, steps, buffer, context);
+        return new SaeStepReport(step, standard, peak);
+    }
+
+    static SaeStepMeasurement Measure(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer, int context)
+    {
+        var sae = new SaeConfig
+        {
+            Architecture = architecture, DSae = dSae, K = 32,
+            Temporal = new TemporalConfig { Buffer = buffer },
+        };
+        bool sequences = SaeRegistry.NeedsSequences(architecture);
+        var source = new RandomBatches(dIn, batchTokens, sequences ? context : 0);
+        // One warm-up step outside the timing: first calls allocate and pick kernels.
+        var config = new TrainingConfig
+        {
+            Tokens = (long)(steps + 1) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
+            LrWarmupSteps = 0, L1WarmupSteps = 0, DeadAfterTokens = long.MaxValue / 2,
+        };
+        using SparseAutoencoder model = SaeRegistry.Create(sae, dIn, seed: 1);
+        var timer = new StepTimer(source);
+        string scratch = Path.Combine(Path.GetTempPath(), $"tsae-bench-{Guid.NewGuid():N}");
+        long peakBytes = ProcessMemory.MeasurePeakAbove(() =>
+            new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false));
+        double seconds = timer.Elapsed.TotalSeconds / steps;
+        return new SaeStepMeasurement(architecture, seconds, source.TokensPerStep / seconds,
+            StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0);
+    }
+
+    /// <summary>One random batch served over and over: the benchmark measures the step, not the data.</summary>
+    sealed class RandomBatches : IBatchSource
+    {
+        readonly Tensor x;
+        readonly Tensor? ids, special;
+
+        public RandomBatches(int dIn, int batchTokens, int context)
+        {
+            using var generator = new Generator(3);
+            if (context > 0)
+            {
+                int sequences = Math.Max(1, batchTokens / context);
+                x = randn([sequences, context, dIn], generator: generator);
+                ids = zeros([sequences, context], ScalarType.Int64);
+                special = zeros([sequences, context], ScalarType.Bool);
+                TokensPerStep = sequences * context;
+            }
+            else
+            {
+                x = randn([batchTokens, dIn], generator: generator);
+                TokensPerStep = batchTokens;
+            }
+            DIn = dIn;
+        }
+
+        public long StepsPerEpoch => 1_000_000;
+        public int TokensPerStep { get; }
+        public int DIn { get; }
+
+        public IEnumerable<Saes.ActivationBatch> Epoch(long epoch)
+        {
+            while (true)
+                yield return new Saes.ActivationBatch(x.alias(), ids?.alias(), ids?.alias(), special?.alias());
+        }
+    }
+
+    /// <summary>Times every step after the first (the warm-up).</summary>
+    sealed class StepTimer(IBatchSource inner) : IBatchSource
+    {
+        readonly Stopwatch clock = new();
+        int served;
+        public TimeSpan Elapsed => clock.Elapsed;
+        public long StepsPerEpoch => inner.StepsPerEpoch;
+        public int TokensPerStep => inner.TokensPerStep;
+        public int DIn => inner.DIn;
+
+        public IEnumerable<Saes.ActivationBatch> Epoch(long epoch)
+        {
+            foreach (var batch in inner.Epoch(epoch))
+            {
+                if (++served == 2) clock.Start(); // the second batch is requested when the warm-up step is done
+                yield return batch;
+            }
+        }
+    }
+}
