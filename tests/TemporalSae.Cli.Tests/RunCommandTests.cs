@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+
+namespace TemporalSae.Cli.Tests;
+
+public sealed class RunCommandTests : IDisposable
+{
+    readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+    }
+
+    string Manifest(string name, string text)
+    {
+        string folder = Path.Combine(scratch, "experiments");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), ""); // marks scratch as the repository: results/ goes there
+        File.Copy(Path.Combine(Tsae.RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(folder, "_base.yaml"), overwrite: true);
+        string path = Path.Combine(folder, $"{name}.yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Invalid_manifest_exits_2_with_file_line_and_key_and_no_stack_trace()
+    {
+        string path = Manifest("typo", "extends: _base.yaml\ntraining:\n  learning_rat: 1e-3\n");
+        var outcome = Tsae.Run(["run", path]);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("typo.yaml:3:3", outcome.Stderr);
+        Assert.Contains("training.learning_rat", outcome.Stderr);
+        Assert.Contains("learning_rate", outcome.Stderr);
+        Assert.DoesNotContain("   at ", outcome.Stderr);
+    }
+
+    [Fact]
+    public void Same_manifest_gives_byte_identical_results_across_fresh_caches()
+    {
+        string path = Manifest("determinism", "extends: _base.yaml\nstages: [data]\n");
+        string[] results = new string[2];
+        for (int i = 0; i < 2; i++)
+        {
+            var outcome = Tsae.Run(["run", path], new Dictionary<string, string> { ["TSAE_CACHE"] = Path.Combine(scratch, $"cache{i}") });
+            Assert.True(outcome.ExitCode == 0, outcome.Stderr);
+            string file = Path.Combine(scratch, "results", "determinism.json");
+            var document = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+            Assert.False(document["provenance"]!["stages"]!["data"]!["from_cache"]!.GetValue<bool>());
+            document.Remove("provenance");
+            results[i] = document.ToJsonString();
+        }
+        Assert.Equal(results[0], results[1]);
+        Assert.Contains("\"documents\":500", results[0]);
+    }
+
+    [Fact]
+    public void RunExperiment_target_names_the_available_experiments_for_an_unknown_one()
+    {
+        var outcome = Tsae.Start("dotnet", ["build", "-t:RunExperiment", "-p:Exp=no-such-run", "-v:q", "-nologo"]);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("No experiment 'no-such-run'", outcome.Stdout);
+        Assert.Contains("run0", outcome.Stdout);
+    }
+
+    [Fact]
+    public void RunExperiment_target_fails_with_the_runners_own_message()
+    {
+        var outcome = Tsae.Start("dotnet", ["build", "-t:RunExperiment", "-p:Exp=data-only", "-p:Set=training.tokenz=5", "-v:q", "-nologo"]);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("unknown key `training.tokenz`", outcome.Stdout);
+        Assert.Contains("Did you mean `tokens`?", outcome.Stdout);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace TemporalSae.Cli.Tests;
+
+/// <summary>Runs the built `tsae` (or `dotnet build`) as a separate process, as a user would.</summary>
+static class Tsae
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
+
+    public static Outcome Run(IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
+        Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "tsae.dll"), .. args], environment);
+
+    public static Outcome Start(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TemporalSae.sln"))) return dir.FullName;
+        throw new InvalidOperationException("TemporalSae.sln not found");
+    }
+}
