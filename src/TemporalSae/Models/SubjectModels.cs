@@ -17,6 +17,7 @@ public static class SubjectModels
     static readonly IReadOnlyDictionary<string, SubjectModelLoader> Registry = new Dictionary<string, SubjectModelLoader>(StringComparer.Ordinal)
     {
         ["gpt2"] = Gpt2Model.Load,
+        ["gemma2"] = LoadGemma2,
     };
 
     public static IReadOnlyList<string> SupportedModelTypes { get; } = Registry.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -33,6 +34,21 @@ public static class SubjectModels
             throw new InvalidInputException($"'{configPath}': model_type \"{modelType}\" is not supported; supported model types: {string.Join(", ", SupportedModelTypes)}");
         using var weights = SafetensorsCheckpoint.Open(folder);
         return loader(folder, config.RootElement, weights, dtype);
+    }
+
+    static ISubjectModel LoadGemma2(string folder, JsonElement config, SafetensorsCheckpoint weights, ScalarType dtype)
+    {
+        var parsed = Gemma2Config.Parse(config.GetRawText(), Path.Combine(folder, ConfigFileName));
+        IReadOnlyDictionary<string, Tensor> tensors = weights.LoadAll();
+        try
+        {
+            return Gemma2Model.FromWeights(parsed, tensors, dtype, source: folder);
+        }
+        finally
+        {
+            // The model copies what it converts and shares what it does not; disposing the loader's handles is safe.
+            foreach (Tensor tensor in tensors.Values) tensor.Dispose();
+        }
     }
 
     /// <summary>Parses a manifest dtype string ("float32" or "bfloat16").</summary>
