@@ -19,6 +19,8 @@ public static class CliApp
         bench.Subcommands.Add(Commands.SaeCommands.CreateSaeStepBench(stdout));
         root.Subcommands.Add(bench);
         root.Subcommands.Add(Commands.SaeCommands.CreateExport(stdout));
+        root.Subcommands.Add(Commands.ReviewCommands.CreateLog(stdout));
+        root.Subcommands.Add(Commands.ReviewCommands.CreateDiff(stdout));
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);

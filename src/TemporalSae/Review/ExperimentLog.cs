@@ -1,0 +1,75 @@
+// EXPERIMENTS.md, regenerated from results/*.json in the style of the seed's log: "## Run N: Title", the
+// description, and the results, after a comparison table across runs. Deterministic: no times, stable order.
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace TemporalSae.Review;
+
+public static class ExperimentLog
+{
+    public const string FileName = "EXPERIMENTS.md";
+
+    /// <summary>Headline metrics of the comparison table: column title and full dotted path.</summary>
+    static readonly (string Title, string Path)[] Headline =
+    [
+        ("explained variance", "evals.core.reconstruction_quality.explained_variance"),
+        ("L0", "evals.core.sparsity.l0"),
+        ("CE loss score", "evals.core.model_performance_preservation.ce_loss_score"),
+        ("KL div score", "evals.core.model_behavior_preservation.kl_div_score"),
+        ("cossim", "evals.core.reconstruction_quality.cossim"),
+        ("dead fraction", "stages.sae.dead_fraction"),
+    ];
+
+    // Corpus and store counts are the same for every run on the built-in model; the log shows what differs.
+    static readonly HashSet<string> LeftOut = ["stages.data", "stages.activations"];
+
+    public static string Render(string resultsFolder)
+    {
+        var runs = Directory.Exists(resultsFolder)
+            ? Directory.EnumerateFiles(resultsFolder, "*.json").Select(path => ResultMetrics.Read(path)).OrderBy(RunOrder).ToList()
+            : [];
+        var text = new StringBuilder("# Experiment log\n\n");
+        text.Append("Regenerated from `results/` by `tsae log` (or `dotnet build -t:RegenerateLog`); do not edit by hand.\n\n");
+        if (runs.Count == 0) return text.Append("No results yet.\n").ToString();
+
+        text.Append("| run | ").Append(string.Join(" | ", Headline.Select(h => h.Title))).Append(" |\n");
+        text.Append("|---|").Append(string.Concat(Headline.Select(_ => "---|"))).Append('\n');
+        foreach (JsonObject run in runs)
+            text.Append("| ").Append(Name(run)).Append(" | ")
+                .Append(string.Join(" | ", Headline.Select(h => Format(ResultMetrics.Get(run, h.Path)))))
+                .Append(" |\n");
+
+        foreach (JsonObject run in runs)
+        {
+            var experiment = run["experiment"]!;
+            string title = experiment["title"]?.GetValue<string>() is { Length: > 0 } t ? t : Name(run);
+            text.Append('\n').Append(Heading(run)).Append(title).Append("\n\n");
+            if (experiment["description"]?.GetValue<string>() is { Length: > 0 } description)
+                text.Append("Description: ").Append(description).Append("\n\n");
+            text.Append("Manifest: `").Append(experiment["manifest"]).Append("` (hash `")
+                .Append(experiment["manifest_hash"]!.GetValue<string>()[..12]).Append("`)\n\nResults:\n\n");
+            foreach (var group in ResultMetrics.Flatten(run).Where(m => !LeftOut.Contains(m.Section)).GroupBy(m => m.Section))
+                text.Append("- `").Append(group.Key).Append("`: ")
+                    .Append(string.Join("; ", group.Select(m => $"{m.Path} {Format(m.Value)}"))).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    static string Name(JsonObject run) => run["experiment"]!["name"]!.GetValue<string>();
+
+    static string Heading(JsonObject run)
+    {
+        string name = Name(run);
+        return name.StartsWith("run", StringComparison.Ordinal) && int.TryParse(name[3..], out int n) ? $"## Run {n}: " : $"## {name}: ";
+    }
+
+    /// <summary>run0, run1, ... by number, then every other name alphabetically.</summary>
+    static (int, int, string) RunOrder(JsonObject run)
+    {
+        string name = Name(run);
+        return name.StartsWith("run", StringComparison.Ordinal) && int.TryParse(name[3..], out int n) ? (0, n, name) : (1, 0, name);
+    }
+
+    static string Format(double? value) => value is null ? "–" : value.Value.ToString("G4", CultureInfo.InvariantCulture);
+}
