@@ -69,22 +69,23 @@ public sealed class CoreEvalAccumulator
     public void AddLogits(Tensor inputIds, Tensor special, Tensor cleanLogits, Tensor saeLogits, Tensor ablatedLogits)
     {
         using var scope = NewDisposeScope();
-        Tensor clean = cleanLogits.to(ScalarType.Float64).log_softmax(-1);          // [B, T, V]
-        Tensor sae = saeLogits.to(ScalarType.Float64).log_softmax(-1);
-        Tensor ablated = ablatedLogits.to(ScalarType.Float64).log_softmax(-1);
+        // float32 log-softmax is exact to ~1e-7 relative; the pooled sums below are float64.
+        Tensor clean = cleanLogits.to(ScalarType.Float32).log_softmax(-1);          // [B, T, V]
+        Tensor sae = saeLogits.to(ScalarType.Float32).log_softmax(-1);
+        Tensor ablated = ablatedLogits.to(ScalarType.Float32).log_softmax(-1);
         Tensor keep = special.logical_not();                                          // [B, T]
 
         Tensor pClean = clean.exp();
         Tensor klSae = (pClean * (clean - sae)).sum(-1);                              // [B, T]
         Tensor klAblated = (pClean * (clean - ablated)).sum(-1);
         klPositions += keep.sum().item<long>();
-        klSaeSum += klSae[keep].sum().item<double>();
-        klAblationSum += klAblated[keep].sum().item<double>();
+        klSaeSum += klSae[keep].to(ScalarType.Float64).sum().item<double>();
+        klAblationSum += klAblated[keep].to(ScalarType.Float64).sum().item<double>();
 
         // Position t predicts token t+1; the term is dropped when the input token at t is special.
         Tensor targets = inputIds[.., 1..].unsqueeze(-1);                             // [B, T-1, 1]
         Tensor keepCe = keep[.., ..^1];                                               // [B, T-1]
-        double Nll(Tensor logProbs) => -logProbs[.., ..^1].gather(-1, targets).squeeze(-1)[keepCe].sum().item<double>();
+        double Nll(Tensor logProbs) => -logProbs[.., ..^1].gather(-1, targets).squeeze(-1)[keepCe].to(ScalarType.Float64).sum().item<double>();
         cePositions += keepCe.sum().item<long>();
         ceCleanSum += Nll(clean);
         ceSaeSum += Nll(sae);
