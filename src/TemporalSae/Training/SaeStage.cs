@@ -21,7 +21,8 @@ public sealed class SaeStage : Stage
 
     public override string Name => "sae";
     public override IReadOnlyList<string> DependsOn => ["activations"];
-    public override int Version => 1;
+    // 2: b_dec starts at the data mean.
+    public override int Version => 2;
 
     public override JsonNode KeyMaterial(ExperimentConfig config) => Sections(config, "sae", "training");
 

@@ -63,9 +63,10 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             (startStep, scale) = RestoreCheckpoint(checkpointPath, sae, adam, sinceFired, logLines);
             log.WriteLine($"[sae] resuming from the checkpoint at step {startStep}/{steps}");
         }
-        else if (normalizeInputs)
+        else
         {
-            scale = EstimateInputScale(source, sae.DIn);
+            if (normalizeInputs) scale = EstimateInputScale(source, sae.DIn);
+            InitialiseDecoderBias(sae, source, scale);
         }
 
         int logEvery = (int)Math.Max(1, steps / 200);
@@ -131,6 +132,34 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
                 yield return batch;
             }
         }
+    }
+
+    /// <summary>
+    /// b_dec = the mean of the (scaled) inputs of the first batches, as SAELens' b_dec_init_method "mean": residual
+    /// streams have large constant components, and an SAE that starts centred spends no steps learning them.
+    /// </summary>
+    static void InitialiseDecoderBias(SparseAutoencoder sae, IBatchSource source, double scale)
+    {
+        var bias = sae.named_parameters().FirstOrDefault(p => p.name == "b_dec").parameter;
+        if (bias is null) return;
+        using var sum = torch.zeros(sae.DIn, ScalarType.Float64);
+        long count = 0;
+        int seen = 0;
+        foreach (ActivationBatch batch in source.Epoch(0))
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                Tensor x = batch.X.reshape(-1, sae.DIn).to(ScalarType.Float64);                // [n, d_in]
+                if (batch.Special is not null) x = x[batch.Special.reshape(-1).logical_not()];
+                sum.add_(x.sum(dim: 0));
+                count += x.shape[0];
+            }
+            Dispose(batch);
+            if (++seen == ScaleEstimateBatches) break;
+        }
+        if (count == 0) return;
+        using var noGrad = torch.no_grad();
+        bias.copy_((sum / count * scale).to(bias.dtype));
     }
 
     /// <summary>sqrt(d_in) / E||x|| over the first batches of epoch 0, so that E||s x|| = sqrt(d_in) (SAELens).</summary>
