@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Saes;
@@ -33,6 +34,24 @@ public abstract class SparseAutoencoder : nn.Module
 
     public int DIn { get; }
     public int DSae { get; }
+
+    /// <summary>
+    /// Creates and registers the dictionary every architecture shares, with SAELens' names and initialisation:
+    /// W_dec rows in random directions of norm <paramref name="rowNorm"/>, W_enc = W_dec^T, zero biases.
+    /// </summary>
+    protected (Parameter WEnc, Parameter WDec, Parameter BEnc, Parameter BDec) RegisterDictionary(long seed, double rowNorm = DictionaryInit.DecoderRowNorm)
+    {
+        using var rows = DictionaryInit.DecoderRows(DIn, DSae, seed, rowNorm);
+        var wDec = new Parameter(rows.clone());             // [d_sae, d_in]
+        var wEnc = new Parameter(rows.t().contiguous());    // [d_in, d_sae]
+        var bEnc = new Parameter(torch.zeros(DSae));
+        var bDec = new Parameter(torch.zeros(DIn));
+        register_parameter("W_enc", wEnc);
+        register_parameter("W_dec", wDec);
+        register_parameter("b_enc", bEnc);
+        register_parameter("b_dec", bDec);
+        return (wEnc, wDec, bEnc, bDec);
+    }
 
     /// <summary>The registry key this SAE was built from.</summary>
     public abstract string Architecture { get; }

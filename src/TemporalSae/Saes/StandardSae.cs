@@ -17,15 +17,7 @@ public sealed class StandardSae : SparseAutoencoder
 
     StandardSae(int dIn, int dSae, long seed) : base(RegistryKey, dIn, dSae)
     {
-        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
-        wDec = new Parameter(rows.clone());             // [d_sae, d_in]
-        wEnc = new Parameter(rows.t().contiguous());    // [d_in, d_sae]
-        bEnc = new Parameter(torch.zeros(dSae));
-        bDec = new Parameter(torch.zeros(dIn));
-        register_parameter("W_enc", wEnc);
-        register_parameter("W_dec", wDec);
-        register_parameter("b_enc", bEnc);
-        register_parameter("b_dec", bDec);
+        (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
     }
 
     public static StandardSae Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, seed);

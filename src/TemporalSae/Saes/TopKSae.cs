@@ -21,16 +21,7 @@ public class TopKSae : SparseAutoencoder
     {
         if (k < 1 || k > dSae) throw new Infrastructure.InvalidInputException($"sae.k = {k} must be between 1 and d_sae = {dSae}");
         K = k;
-        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
-        using var unit = rows / rows.norm(1, keepdim: true);
-        wDec = new Parameter(unit.clone());             // [d_sae, d_in], unit rows
-        wEnc = new Parameter(unit.t().contiguous());    // [d_in, d_sae]
-        bEnc = new Parameter(torch.zeros(dSae));
-        bDec = new Parameter(torch.zeros(dIn));
-        register_parameter("W_enc", wEnc);
-        register_parameter("W_dec", wDec);
-        register_parameter("b_enc", bEnc);
-        register_parameter("b_dec", bDec);
+        (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed, rowNorm: 1.0); // unit rows, kept so after each step
     }
 
     public static TopKSae Create(SaeConfig config, int dIn, long seed) => new(RegistryKey, dIn, config.DSae, config.K, seed);

@@ -45,15 +45,7 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         Temperature = config.ContrastiveTemperature;
         activation = TemporalActivation.Of(config.Activation, k, dSae);
 
-        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
-        wDec = new Parameter(rows.clone());                // [d_sae, d_in]
-        wEnc = new Parameter(rows.t().contiguous());       // [d_in, d_sae]
-        bEnc = new Parameter(torch.zeros(dSae));
-        bDec = new Parameter(torch.zeros(dIn));
-        register_parameter("W_enc", wEnc);
-        register_parameter("W_dec", wDec);
-        register_parameter("b_enc", bEnc);
-        register_parameter("b_dec", bDec);
+        (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
     }
 
     /// <summary>Builds the SAE from the manifest's sae section for activations of width dIn.</summary>

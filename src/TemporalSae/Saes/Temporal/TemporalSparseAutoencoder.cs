@@ -38,18 +38,10 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         Levels = ConsistencyLevels.Resolve(config.Levels, dSae);
         activation = TemporalActivation.Of(config.Activation, k, dSae);
 
-        using var rows = DictionaryInit.DecoderRows(dIn, dSae, seed);
-        wDec = new Parameter(rows.clone());                          // [d_sae, d_in]
-        wEnc = new Parameter(rows.t().contiguous());                 // [d_in, d_sae]
-        bEnc = new Parameter(torch.zeros(dSae));
-        bDec = new Parameter(torch.zeros(dIn));
+        (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
         using var kernel = torch.zeros(config.Buffer, dSae);         // [K, d_sae]
         kernel[0].fill_(1);
         c = new Parameter(kernel.clone());
-        register_parameter("W_enc", wEnc);
-        register_parameter("W_dec", wDec);
-        register_parameter("b_enc", bEnc);
-        register_parameter("b_dec", bDec);
         register_parameter("c_temporal", c);
     }
 
