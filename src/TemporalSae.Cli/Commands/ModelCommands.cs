@@ -21,7 +21,7 @@ public static class ModelCommands
         {
             model, layer, tokens, output, dtype,
         };
-        command.SetAction(parseResult => Guarded(stderr, () =>
+        command.SetAction(parseResult =>
         {
             var ids = ActivationDump.ParseTokens(parseResult.GetValue(tokens)!);
             using var subject = SubjectModels.Load(parseResult.GetValue(model)!, SubjectModels.ParseDtype(parseResult.GetValue(dtype)!));
@@ -29,7 +29,7 @@ public static class ModelCommands
             ActivationDump.Write(subject, parseResult.GetValue(layer), ids, path);
             stdout.WriteLine($"wrote {path}: resid_post [{ids.Length}, {subject.DModel}], logits [{ids.Length}, {subject.VocabSize}] (blocks.{parseResult.GetValue(layer)}.hook_resid_post)");
             return CliApp.Success;
-        }));
+        });
         return command;
     }
 
@@ -53,7 +53,7 @@ public static class ModelCommands
         {
             layer, batch, repeats, dtype, threads,
         };
-        command.SetAction(parseResult => Guarded(stderr, () =>
+        command.SetAction(parseResult =>
         {
             if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
             TorchRuntime.SetThreads(parseResult.GetValue(threads));
@@ -64,7 +64,7 @@ public static class ModelCommands
             foreach (var t in new[] { result.StopAfter, result.Full })
                 stdout.WriteLine($"{t.Name}: {t.TokensPerSecond:F0} tokens/s, {t.Gflops:F1} GFLOP/s = {t.FractionOfPeak:P0} of the fp32 GEMM peak");
             return CliApp.Success;
-        }));
+        });
         return command;
     }
 
@@ -76,7 +76,7 @@ public static class ModelCommands
         {
             steps, threads,
         };
-        command.SetAction(parseResult => Guarded(stderr, () =>
+        command.SetAction(parseResult =>
         {
             if (parseResult.GetValue(threads) < 1) throw new InvalidInputException("--threads must be at least 1");
             TorchRuntime.SetThreads(parseResult.GetValue(threads));
@@ -86,27 +86,8 @@ public static class ModelCommands
                              $"{r.TokensPerSecond:F0} tokens/s over {r.MeasuredSteps} steps; {r.ConfiguredSteps} steps ({r.ConfiguredTokens:N0} tokens) " +
                              $"would take {r.ProjectedSeconds / 60:F1} min");
             return CliApp.Success;
-        }));
+        });
         return command;
     }
 
-    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; bad input must exit
-    // 2 with just its message, as CliApp documents.
-    static int Guarded(TextWriter stderr, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (InvalidInputException e)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return CliApp.InvalidInput;
-        }
-        catch (RunFailedException e)
-        {
-            stderr.WriteLine($"run failed: {e.Message}");
-            return CliApp.RunFailed;
-        }
-    }
 }
