@@ -71,5 +71,10 @@ public static class ExperimentLog
         return name.StartsWith("run", StringComparison.Ordinal) && int.TryParse(name[3..], out int n) ? (0, n, name) : (1, 0, name);
     }
 
-    static string Format(double? value) => value is null ? "–" : value.Value.ToString("G4", CultureInfo.InvariantCulture);
+    static string Format(double? value) => value switch
+    {
+        null => "–",
+        double v when v == Math.Floor(v) && Math.Abs(v) < 1e15 => v.ToString("N0", CultureInfo.InvariantCulture),
+        double v => v.ToString("G4", CultureInfo.InvariantCulture),
+    };
 }
