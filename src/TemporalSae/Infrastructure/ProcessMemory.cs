@@ -33,11 +33,17 @@ public static class ProcessMemory
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        // Hand memory freed by earlier work back to the system, so that a second measurement in the same process
+        // does not reuse it unseen (glibc keeps freed chunks below the mmap threshold in the heap).
+        if (OperatingSystem.IsLinux()) MallocTrim(0);
         ResetPeak();
         long before = CurrentRssBytes();
         action();
         return PeakRssBytes() - before;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
 
     static long? ReadStatusKb(string field)
     {
