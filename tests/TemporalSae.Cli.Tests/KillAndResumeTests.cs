@@ -30,12 +30,7 @@ public sealed class KillAndResumeTests : IDisposable
     [Fact]
     public void Killed_run_resumes_and_writes_the_same_result()
     {
-        string experiments = Path.Combine(scratch, "experiments");
-        Directory.CreateDirectory(experiments);
-        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), "");
-        File.Copy(Path.Combine(Tsae.RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(experiments, "_base.yaml"));
-        string manifest = Path.Combine(experiments, "killed.yaml");
-        File.WriteAllText(manifest, Manifest);
+        string manifest = Tsae.WriteScratchExperiment(scratch, "killed", Manifest);
         var environment = new Dictionary<string, string> { ["TSAE_CACHE"] = Cache };
 
         var whole = Tsae.Run(["run", manifest], environment);

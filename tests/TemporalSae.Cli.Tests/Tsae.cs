@@ -29,6 +29,21 @@ static class Tsae
         return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// A throw-away repository in <paramref name="scratch"/> (a solution marker and the real _base.yaml) holding one
+    /// manifest; returns the manifest's path.
+    /// </summary>
+    public static string WriteScratchExperiment(string scratch, string name, string manifest)
+    {
+        string experiments = Path.Combine(scratch, "experiments");
+        Directory.CreateDirectory(experiments);
+        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), "");
+        File.Copy(Path.Combine(RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(experiments, "_base.yaml"));
+        string path = Path.Combine(experiments, $"{name}.yaml");
+        File.WriteAllText(path, manifest);
+        return path;
+    }
+
     static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

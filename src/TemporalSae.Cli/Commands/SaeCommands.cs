@@ -19,20 +19,21 @@ public static class SaeCommands
         var batch = new Option<int>("--batch") { Description = "Tokens per step.", DefaultValueFactory = _ => 4096 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (after one warm-up step).", DefaultValueFactory = _ => 20 };
         var buffer = new Option<int>("--buffer") { Description = "Temporal buffer K (temporal architectures).", DefaultValueFactory = _ => 4 };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Temporal: recompute the temporal encoder in the backward pass." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
         var command = new Command("sae-step", "Training-step throughput of an SAE on random data, as a ratio to the GEMM peak.")
         {
-            arch, dIn, dSae, batch, steps, buffer, threads,
+            arch, dIn, dSae, batch, steps, buffer, checkpointing, threads,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(steps) < 1) throw new InvalidInputException("--steps must be at least 1");
             TorchRuntime.SetThreads(parse.GetValue(threads));
             SaeStepReport report = SaeStepBenchmark.Run(parse.GetValue(arch)!, parse.GetValue(dIn), parse.GetValue(dSae),
-                parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(buffer));
+                parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(buffer), parse.GetValue(checkpointing));
             var s = report.Step;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Architecture}: d_in {parse.GetValue(dIn)}, d_sae {parse.GetValue(dSae)}, batch {parse.GetValue(batch)}, {TorchSharp.torch.get_num_threads()} threads"));
+                $"{s.Architecture}{(parse.GetValue(checkpointing) ? " (gradient checkpointing)" : "")}: d_in {parse.GetValue(dIn)}, d_sae {parse.GetValue(dSae)}, batch {parse.GetValue(batch)}, {TorchSharp.torch.get_num_threads()} threads"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.TokensPerSecond:F0} tokens/s"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {s.SecondsPerStep * 1000:F1} ms, {s.Gflops:F1} GFLOP/s (10 * N * d_in * d_sae per step) = {report.FractionOfPeak:P0} of the fp32 GEMM peak ({report.Peak.Gflops:F1} GFLOP/s, measured now)"));

@@ -28,7 +28,10 @@ public static class ProcessMemory
     }
 
     /// <summary>Peak resident bytes above the resident size at the start, while <paramref name="action"/> runs.</summary>
-    public static long MeasurePeakAbove(Action action)
+    public static long MeasurePeakAbove(Action action) => MeasurePeakAbove(() => { action(); return 0; }).PeakBytes;
+
+    /// <summary><paramref name="action"/>'s result and its peak resident bytes above the resident size at the start.</summary>
+    public static (T Result, long PeakBytes) MeasurePeakAbove<T>(Func<T> action)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -38,8 +41,8 @@ public static class ProcessMemory
         if (OperatingSystem.IsLinux()) MallocTrim(0);
         ResetPeak();
         long before = CurrentRssBytes();
-        action();
-        return PeakRssBytes() - before;
+        T result = action();
+        return (result, PeakRssBytes() - before);
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]

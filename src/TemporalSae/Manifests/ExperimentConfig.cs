@@ -84,7 +84,7 @@ public sealed record BuiltinModelConfig
     [Doc("Transformer blocks.")]
     [Range(1, 48)] public int Layers { get; init; } = 4;
     [Doc("Residual stream width d_model (a multiple of heads).")]
-    [Range(16, 4096)] public int Width { get; init; } = 256;
+    [Range(16, 4096)] public int Width { get; init; } = 192;
     [Doc("Attention heads per block.")]
     [Range(1, 64)] public int Heads { get; init; } = 4;
 
@@ -241,8 +241,9 @@ public sealed record TrainingConfig
     [Doc("Maximum global gradient norm (0 disables clipping).")]
     [Range(0, 1e6)] public double GradClip { get; init; } = 1.0;
 
-    [Doc("A latent that has not fired for this many tokens counts as dead.")]
-    [Range(1, 1e12)] public long DeadAfterTokens { get; init; } = 1_000_000;
+    [Doc("A latent that has not fired in this final fraction of the training tokens counts as dead (SAELens' " +
+         "dead-feature window, relative so that it always fits inside the run; dead latents also feed the aux-k loss).")]
+    [Range(0.01, 0.5)] public double DeadWindowFraction { get; init; } = 0.2;
 
     [Doc("topk / batchtopk: weight of the aux-k loss on dead latents.")]
     [Range(0, 1e6)] public double AuxKCoefficient { get; init; } = 1.0 / 32;
@@ -258,6 +259,11 @@ public sealed record TrainingConfig
 public sealed record EvalsConfig
 {
     public CoreEvalConfig Core { get; init; } = new();
+    public CapabilityEvalConfig Capability { get; init; } = new();
+    public UnlearningEvalConfig Unlearning { get; init; } = new();
+    public SparseProbingEvalConfig SparseProbing { get; init; } = new();
+    public StabilityEvalConfig Stability { get; init; } = new();
+    public SmoothnessEvalConfig Smoothness { get; init; } = new();
 }
 
 [Doc("SAEBench's core evaluation.")]
@@ -274,4 +280,124 @@ public sealed record CoreEvalConfig
 
     [Doc("Leave special tokens out of every average, and keep their original activation in the splice.")]
     public bool ExcludeSpecialTokens { get; init; } = true;
+}
+
+[Doc("Capability impact: next-token top-1 accuracy clean vs with the SAE spliced in, beside core's CE and KL.")]
+public sealed record CapabilityEvalConfig
+{
+    [Doc("Run the capability evaluation in the evals stage (it needs core).")]
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Held-out (test split) tokens; 65k predictions put the standard error of an accuracy near 0.2%.")]
+    [Range(128, 1e9)] public long Tokens { get; init; } = 65_536;
+
+    [Doc("Context windows per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 16;
+}
+
+[Doc("Knowledge isolation (SAEBench's unlearning on open data): clamp latents that fire on a forget genre and count " +
+     "how many 4-choice next-word questions of that genre the model still answers, while retain genres stay answered.")]
+public sealed record UnlearningEvalConfig
+{
+    [Doc("Run the unlearning evaluation in the evals stage.")]
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Genre to forget (a Brown category, e.g. news); auto: the genre with the most questions the clean model answers correctly.")]
+    public string ForgetGenre { get; init; } = "auto";
+
+    [Doc("Genres whose knowledge must be kept; empty: every genre but the forget genre.")]
+    public IReadOnlyList<string> RetainGenres { get; init; } = [];
+
+    [Doc("Latents that fire on at least this fraction of retain tokens are never chosen (SAEBench: 0.001, 0.01).")]
+    [Range(0, 1)]
+    public IReadOnlyList<double> RetainThresholds { get; init; } = [0.001, 0.01];
+
+    [Doc("How many latents are clamped, taken by forget-genre firing frequency (SAEBench: 10, 20).")]
+    [Range(1, 1_000_000)]
+    public IReadOnlyList<int> FeatureCounts { get; init; } = [10, 20];
+
+    [Doc("Where a chosen latent fires it is set to -multiplier (SAEBench: 25, 50, 100, 200).")]
+    [Range(0, 1e6)]
+    public IReadOnlyList<double> Multipliers { get; init; } = [25, 50, 100, 200];
+
+    [Doc("Validation-split tokens per side (forget, retain) used to measure how often each latent fires.")]
+    [Range(128, 1e9)] public long SparsityTokens { get; init; } = 65_536;
+
+    [Doc("Most questions built per genre from held-out (test split) sentences.")]
+    [Range(1, 1_000_000)] public int QuestionsPerGenre { get; init; } = 200;
+
+    [Doc("Tokens of preceding text each question shows the model before the word to predict.")]
+    [Range(4, 4096)] public int QuestionContext { get; init; } = 32;
+
+    [Doc("Held-out tokens per side on which the cross-entropy increase of each setting is measured.")]
+    [Range(128, 1e9)] public long CrossEntropyTokens { get; init; } = 16_384;
+
+    [Doc("Context windows (or questions) per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 32;
+}
+
+[Doc("Targeted (sparse) probing, as SAEBench: one-vs-rest tasks on genre (documents, mean-pooled) and part of speech " +
+     "(tokens), logistic regression on the top-k latents by mean difference, beside the same on the model's activations.")]
+public sealed record SparseProbingEvalConfig
+{
+    [Doc("Run the sparse probing evaluation in the evals stage.")]
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Numbers of latents (and model dimensions) a probe may use.")]
+    [Range(1, 1_000_000)]
+    public IReadOnlyList<int> KValues { get; init; } = [1, 2, 5, 10, 20];
+
+    [Doc("Genres probed one-vs-rest at document level; empty: every genre with enough windows.")]
+    public IReadOnlyList<string> Genres { get; init; } = [];
+
+    [Doc("Universal POS tags probed one-vs-rest at token level.")]
+    public IReadOnlyList<string> PosTags { get; init; } = ["NOUN", "VERB", "ADJ", "ADV", "DET", "ADP"];
+
+    [Doc("Training examples per class (positives and as many negatives) for each task.")]
+    [Range(2, 1_000_000)] public int TrainExamplesPerClass { get; init; } = 256;
+
+    [Doc("Test examples per class for each task.")]
+    [Range(1, 1_000_000)] public int TestExamplesPerClass { get; init; } = 128;
+
+    [Doc("L2 penalty of the logistic regression, on standardised inputs (sklearn's C = 1 / l2).")]
+    [Range(0, 1e6)] public double L2 { get; init; } = 1.0;
+
+    [Doc("Context windows per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 16;
+}
+
+[Doc("Feature stability across context windows: a target token encoded with its full context and with only its last " +
+     "w tokens, compared by Jaccard of active latents and cosine of feature vectors, by distance to the nearest boundary.")]
+public sealed record StabilityEvalConfig
+{
+    [Doc("Run the stability evaluation in the evals stage.")]
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Truncated context lengths w in tokens.")]
+    [Range(1, 4096)]
+    public IReadOnlyList<int> Windows { get; init; } = [8, 16, 32, 64];
+
+    [Doc("Held-out (test split) target tokens; each is the last token of a full context window.")]
+    [Range(1, 1e9)] public int Targets { get; init; } = 1024;
+
+    [Doc("Context windows per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 32;
+}
+
+[Doc("Temporal smoothness (T-SAE's measures) per latent level on held-out windows: total variation within segments, " +
+     "persistence of active latents, distinct latents per sequence.")]
+public sealed record SmoothnessEvalConfig
+{
+    [Doc("Run the smoothness evaluation in the evals stage.")]
+    public bool Enabled { get; init; } = true;
+
+    [Doc("Held-out (test split) tokens.")]
+    [Range(128, 1e9)] public long Tokens { get; init; } = 65_536;
+
+    [Doc("Segments the measures never cross: document or sentence.")]
+    [OneOf("document", "sentence")]
+    public string Segment { get; init; } = "sentence";
+
+    [Doc("Context windows per forward pass.")]
+    [Range(1, 4096)] public int BatchSize { get; init; } = 16;
 }

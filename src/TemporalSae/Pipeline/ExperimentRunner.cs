@@ -54,6 +54,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
                 ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
                 ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes() / 1048576.0, 1),
                 ["cache_key"] = key,
+                ["build"] = ReadBuildRecord(artifact.Folder),
             };
         }
 
@@ -65,6 +66,15 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     }
 
     public const string SummaryFile = "summary.json";
+
+    /// <summary>What building the artifact cost (wall time, peak RSS, stage measurements), so a reused stage still reports it.</summary>
+    public const string BuildRecordFile = "build.json";
+
+    static JsonNode? ReadBuildRecord(string artifactFolder)
+    {
+        string path = Path.Combine(artifactFolder, BuildRecordFile);
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
+    }
 
     /// <summary>The verified cached artifact of one stage of a configuration, or null when it has not been built.</summary>
     public static string? ArtifactFolder(StageRegistry registry, RunEnvironment environment, ExperimentConfig config, string stageName)
@@ -84,8 +94,20 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     {
         CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder =>
         {
+            ProcessMemory.ResetPeak();
+            var clock = Stopwatch.StartNew();
             JsonObject built = stage.Build(context, folder);
+            var record = new JsonObject
+            {
+                ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes() / 1048576.0, 1),
+                ["threads"] = context.Config.Threads,
+                ["cpu"] = Provenance.CpuModel(),
+                ["built_utc"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            foreach (var (name, value) in context.Measurements) record[name] = value?.DeepClone();
             AtomicFile.WriteAllText(Path.Combine(folder, SummaryFile), ResultJson.Serialize(built));
+            AtomicFile.WriteAllText(Path.Combine(folder, BuildRecordFile), ResultJson.Serialize(record));
         });
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(artifact.Folder, SummaryFile)))!.AsObject();
         return (artifact, summary);

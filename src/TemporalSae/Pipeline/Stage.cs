@@ -57,6 +57,12 @@ public sealed record StageContext(
     public string Input(string stage) => Inputs.TryGetValue(stage, out string? folder)
         ? folder
         : throw new InvalidOperationException($"stage input '{stage}' was not declared in DependsOn");
+
+    /// <summary>
+    /// Machine-dependent facts a stage measures while it builds (times, memory). They are kept with the artifact and
+    /// reported in the result's provenance, never in its deterministic sections.
+    /// </summary>
+    public JsonObject Measurements { get; } = new();
 }
 
 /// <summary>Where a run reads and writes: repository root, cache and results folders.</summary>

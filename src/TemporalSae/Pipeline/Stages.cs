@@ -1,6 +1,7 @@
 // The stage graph every manifest runs on: data -> subject_model -> activations -> sae -> evaluations.
 using TemporalSae.Activations;
 using TemporalSae.Data;
+using TemporalSae.Evals.Capability;
 using TemporalSae.Evals.Core;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
@@ -16,6 +17,7 @@ public static class Stages
         new ActivationsStage(),
         new SaeStage(),
         new CoreEvalStage(),
+        new CapabilityEvalStage(),
     ]);
 
     /// <summary>The manifest's stage list with `evals` expanded into the enabled evaluations.</summary>
@@ -25,5 +27,6 @@ public static class Stages
     static IEnumerable<string> EnabledEvaluations(ExperimentConfig config)
     {
         if (config.Evals.Core.Enabled) yield return "core";
+        if (config.Evals.Capability.Enabled) yield return "capability";
     }
 }

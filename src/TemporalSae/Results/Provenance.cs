@@ -27,7 +27,7 @@ public static class Provenance
         ["stages"] = stages,
     };
 
-    static string CpuModel()
+    public static string CpuModel()
     {
         if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
             foreach (string line in File.ReadLines("/proc/cpuinfo"))

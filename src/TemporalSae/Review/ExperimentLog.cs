@@ -19,6 +19,8 @@ public static class ExperimentLog
         ("KL div score", "evals.core.model_behavior_preservation.kl_div_score"),
         ("cossim", "evals.core.reconstruction_quality.cossim"),
         ("dead fraction", "stages.sae.dead_fraction"),
+        ("top-1 acc. clean", "evals.capability.next_token_accuracy.top1_accuracy_clean"),
+        ("top-1 acc. with SAE", "evals.capability.next_token_accuracy.top1_accuracy_sae"),
     ];
 
     // Corpus and store counts are the same for every run on the built-in model; the log shows what differs.

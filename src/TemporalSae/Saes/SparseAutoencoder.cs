@@ -14,6 +14,12 @@ public sealed record ActivationBatch(Tensor X, Tensor? DocumentIds = null, Tenso
     public bool IsSequence => X.dim() == 3;
 }
 
+/// <summary>A named contiguous range of latents [Start, End), for evaluations that report per latent level.</summary>
+public sealed record LatentLevel(string Name, int Start, int End)
+{
+    public int Count => End - Start;
+}
+
 /// <summary>Coefficients of one training step, after warm-ups are applied.</summary>
 public sealed record StepCoefficients(double Sparsity, double AuxK = 0, double Temporal = 1, double Contrastive = 1);
 
@@ -53,6 +59,12 @@ public abstract class SparseAutoencoder : nn.Module
         return (wEnc, wDec, bEnc, bDec);
     }
 
+    /// <summary>
+    /// The latent levels evaluations report separately: one level "all" unless an architecture groups its latents
+    /// (temporal consistency levels, T-SAE's high-level prefix).
+    /// </summary>
+    public virtual IReadOnlyList<LatentLevel> LatentLevels => [new LatentLevel("all", 0, DSae)];
+
     /// <summary>The registry key this SAE was built from.</summary>
     public abstract string Architecture { get; }
 
@@ -83,6 +95,17 @@ public abstract class SparseAutoencoder : nn.Module
         parameters["W_enc"].mul_(scale);
         parameters["W_dec"].div_(scale);
         parameters["b_dec"].div_(scale);
+    }
+
+    /// <summary>
+    /// z = W_enc^T (x - b_dec) + b_enc for x [.., d_in] -> [.., d_sae]. One addmm, so the bias is added inside the GEMM
+    /// instead of in an extra pass over the largest tensor of the step.
+    /// </summary>
+    public static Tensor PreActivation(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec)
+    {
+        using var centred = (x - bDec).reshape(-1, x.shape[^1]);                      // [tokens, d_in]
+        using var z = torch.addmm(bEnc, centred, wEnc, 1, 1);                           // [tokens, d_sae]
+        return z.view([.. x.shape[..^1], wEnc.shape[1]]);                              // [.., d_sae]
     }
 
     /// <summary>Mean of a per-token quantity [..] over the tokens that are not special.</summary>

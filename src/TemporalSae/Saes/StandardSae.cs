@@ -24,7 +24,8 @@ public sealed class StandardSae : SparseAutoencoder
 
     public override string Architecture => RegistryKey;
 
-    public override Tensor Encode(ActivationBatch batch) => nn.functional.relu(PreActivation(batch.X));
+    // In place: the pre-activation is a fresh tensor that nothing else reads, and ReLU's backward needs only its output.
+    public override Tensor Encode(ActivationBatch batch) => PreActivation(batch.X).relu_();
 
     public override Tensor Decode(Tensor features) => features.matmul(wDec).add_(bDec);
 
@@ -44,5 +45,5 @@ public sealed class StandardSae : SparseAutoencoder
         return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
     }
 
-    Tensor PreActivation(Tensor x) => (x - bDec).matmul(wEnc).add_(bEnc);   // [.., d_sae]
+    Tensor PreActivation(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);    // [.., d_sae]
 }

@@ -74,7 +74,7 @@ public class TopKSae : SparseAutoencoder
         return torch.zeros_like(activations).scatter_(-1, indices, values);
     }
 
-    Tensor PreActivation(Tensor x) => (x - bDec).matmul(wEnc).add_(bEnc);
+    Tensor PreActivation(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);    // [.., d_sae]
 
     /// <summary>
     /// Reconstruction of the residual error x - x_hat by the top k_aux = d_in / 2 pre-activations of dead latents

@@ -37,11 +37,12 @@ public sealed class AdamState : IDisposable
         using var scope = torch.NewDisposeScope();
         for (int i = 0; i < parameters.Length; i++)
         {
-            Tensor? grad = parameters[i].Parameter.grad;
+            // Parameter.grad hands out a new handle on every call; dispose it here rather than leave it to the GC.
+            using Tensor? grad = parameters[i].Parameter.grad;
             if (grad is null) continue;
             firstMoments[i].mul_(beta1).add_(grad, alpha: 1 - beta1);
             secondMoments[i].mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            Tensor denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(Epsilon);
+            using Tensor denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(Epsilon);
             parameters[i].Parameter.addcdiv_(firstMoments[i], denominator, value: -learningRate / correction1);
         }
     }

@@ -22,7 +22,7 @@ public sealed class SaeStage : Stage
     public override string Name => "sae";
     public override IReadOnlyList<string> DependsOn => ["activations"];
     // 2: b_dec starts at the data mean.
-    public override int Version => 2;
+    public override int Version => 3;
 
     public override JsonNode KeyMaterial(ExperimentConfig config) => Sections(config, "sae", "training");
 
@@ -40,7 +40,11 @@ public sealed class SaeStage : Stage
 
         using SparseAutoencoder sae = SaeRegistry.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
         var trainer = new SaeTrainer(config.Training, context.Log);
-        TrainingOutcome outcome = trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none");
+        // The memory training itself needs, above what the process held when it started (the store's metadata, the
+        // runtime): the number gradient checkpointing is meant to lower.
+        var (outcome, trainingPeak) = ProcessMemory.MeasurePeakAbove(() =>
+            trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none"));
+        context.Measurements["training_peak_above_start_mb"] = Math.Round(trainingPeak / 1048576.0, 1);
 
         AtomicFile.WriteAllText(Path.Combine(folder, LogFile), string.Join('\n', outcome.LogLines) + "\n");
         var metadata = new SaeLensMetadata(config.SubjectModel.Kind == "builtin" ? "temporalsae/brown-gpt2" : config.SubjectModel.Path,
@@ -62,6 +66,7 @@ public sealed class SaeStage : Stage
             ["final_l0"] = outcome.MeanL0,
             ["dead_latents"] = outcome.DeadLatents,
             ["dead_fraction"] = outcome.DeadFraction(sae.DSae),
+            ["dead_window_tokens"] = outcome.DeadWindowTokens,
             ["training_curve"] = Curve(outcome.LogLines),
         };
     }

@@ -22,21 +22,22 @@ public static class SaeStepBenchmark
     // gradient, 2 * N * d_in * d_sae each (the encoder's input gradient is not needed: activations are data).
     public static double StepFlops(long tokens, int dIn, int dSae) => 10.0 * tokens * dIn * dSae;
 
-    public static SaeStepReport Run(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer, int context = 128)
+    public static SaeStepReport Run(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer,
+        bool gradientCheckpointing = false, int context = 128)
     {
         GemmPeakResult peak = GemmPeak.Measure();
-        SaeStepMeasurement step = Measure(architecture, dIn, dSae, batchTokens, steps, buffer, context);
+        SaeStepMeasurement step = Measure(architecture, dIn, dSae, batchTokens, steps, buffer, gradientCheckpointing, context);
         SaeStepMeasurement? standard = architecture == StandardSae.RegistryKey ? null
-            : Measure(StandardSae.RegistryKey, dIn, dSae, batchTokens, steps, buffer, context);
+            : Measure(StandardSae.RegistryKey, dIn, dSae, batchTokens, steps, buffer, false, context);
         return new SaeStepReport(step, standard, peak);
     }
 
-    static SaeStepMeasurement Measure(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer, int context)
+    static SaeStepMeasurement Measure(string architecture, int dIn, int dSae, int batchTokens, int steps, int buffer, bool gradientCheckpointing, int context)
     {
         var sae = new SaeConfig
         {
             Architecture = architecture, DSae = dSae, K = 32,
-            Temporal = new TemporalConfig { Buffer = buffer },
+            Temporal = new TemporalConfig { Buffer = buffer, GradientCheckpointing = gradientCheckpointing },
         };
         bool sequences = SaeRegistry.NeedsSequences(architecture);
         var source = new RandomBatches(dIn, batchTokens, sequences ? context : 0);
@@ -44,13 +45,13 @@ public static class SaeStepBenchmark
         var config = new TrainingConfig
         {
             Tokens = (long)(steps + 1) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
-            LrWarmupSteps = 0, L1WarmupSteps = 0, DeadAfterTokens = long.MaxValue / 2,
+            LrWarmupSteps = 0, L1WarmupSteps = 0, DeadWindowFraction = 0.5,
         };
         using SparseAutoencoder model = SaeRegistry.Create(sae, dIn, seed: 1);
         var timer = new StepTimer(source);
         string scratch = Path.Combine(Path.GetTempPath(), $"tsae-bench-{Guid.NewGuid():N}");
         long peakBytes = ProcessMemory.MeasurePeakAbove(() =>
-            new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false));
+            new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false)).PeakBytes;
         double seconds = timer.Elapsed.TotalSeconds / steps;
         return new SaeStepMeasurement(architecture, seconds, source.TokensPerStep / seconds,
             StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0);

@@ -23,6 +23,7 @@ public sealed record TrainingOutcome(
     IReadOnlyDictionary<string, double> FinalTerms,
     double MeanL0,
     int DeadLatents,
+    long DeadWindowTokens,
     IReadOnlyList<string> LogLines)
 {
     public double DeadFraction(int dSae) => DeadLatents / (double)dSae;
@@ -34,6 +35,9 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
 
     // Batches used to estimate the input scale; enough for a stable mean norm, few enough to be cheap.
     const int ScaleEstimateBatches = 16;
+
+    // Steps between forced collections; a full collection of the small managed heap costs about a millisecond.
+    const int CollectEvery = 8;
 
     /// <summary>
     /// Trains <paramref name="sae"/> in place. A checkpoint in <paramref name="checkpointFolder"/> (from a run with
@@ -50,6 +54,7 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
                 $"and {source.StepsPerEpoch} steps of data per epoch; raise training.tokens (or activations.train_tokens)");
 
         var schedules = new Schedules(config, steps);
+        long deadWindow = Math.Max(1, (long)Math.Round(config.DeadWindowFraction * steps * source.TokensPerStep));
         var named = sae.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
         using var adam = new AdamState(named, config.AdamBeta1, config.AdamBeta2);
         using var sinceFired = torch.zeros(sae.DSae, ScalarType.Int64); // tokens since each latent last fired
@@ -82,7 +87,7 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             ActivationBatch batch = raw with { X = raw.X.mul(scale) };
             Dispose(raw with { DocumentIds = null, SentenceIds = null, Special = null });
 
-            using (var dead = sinceFired >= config.DeadAfterTokens) sae.ObserveDeadLatents(dead);
+            using (var dead = sinceFired >= deadWindow) sae.ObserveDeadLatents(dead);
             var coefficients = new StepCoefficients(schedules.Sparsity(step), config.AuxKCoefficient);
             SaeForward forward = sae.Forward(batch, coefficients);
             CheckFinite(forward, step);
@@ -101,9 +106,17 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             {
                 lastTerms = forward.Terms.ToDictionary(t => t.Key, t => t.Value.item<float>() * 1.0);
                 logLines.Add(LogLine(step, step * (long)source.TokensPerStep, lr, coefficients.Sparsity, forward.Loss.item<float>(), lastTerms, lastL0,
-                    DeadCount(sinceFired) / (double)sae.DSae));
+                    DeadCount(sinceFired, deadWindow) / (double)sae.DSae));
             }
             progress.Report(step, forward.Loss.item<float>(), lastL0);
+            // Some handles TorchSharp creates inside optimiser and autograd calls are released only by finalisers, and
+            // native memory puts no pressure on the GC: without a periodic collection resident memory grows by about
+            // one weight matrix per step (SaeTrainerMemoryTests).
+            if (step % CollectEvery == 0)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
             if (config.CheckpointEvery > 0 && step % config.CheckpointEvery == 0 && step < steps)
                 SaveCheckpoint(checkpointPath, sae, adam, sinceFired, step, scale, logLines);
         }
@@ -111,13 +124,13 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
         if (step < steps)
             throw new RunFailedException($"the batch source ended after {step} of {steps} steps");
 
-        int deadCount = DeadCount(sinceFired);
+        int deadCount = DeadCount(sinceFired, deadWindow);
         if (deadCount == sae.DSae)
             throw new RunFailedException(
-                $"every one of the {sae.DSae} latents is dead at the end of training (none fired in the last {config.DeadAfterTokens} tokens); " +
+                $"every one of the {sae.DSae} latents is dead at the end of training (none fired in the last {deadWindow} tokens); " +
                 "lower training.l1_coefficient or raise training.learning_rate");
         sae.FoldInputScale(scale);
-        return new TrainingOutcome(steps, steps * source.TokensPerStep, scale, lastTerms, lastL0, deadCount, logLines);
+        return new TrainingOutcome(steps, steps * source.TokensPerStep, scale, lastTerms, lastL0, deadCount, deadWindow, logLines);
     }
 
     /// <summary>Batches from <paramref name="startStep"/> on, across epochs.</summary>
@@ -197,19 +210,34 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
     static long CountTokens(ActivationBatch batch) =>
         batch.Special is null ? batch.X.shape[..^1].Aggregate(1L, (a, b) => a * b) : batch.Special.logical_not().sum().item<long>();
 
-    /// <summary>Updates tokens-since-fired per latent; returns the batch's mean L0 over non-special tokens.</summary>
+    /// <summary>
+    /// Updates tokens-since-fired per latent; returns the batch's mean L0 over non-special tokens. Features are
+    /// non-negative in every architecture (ReLU or TopK of ReLU), so a latent fired when its column sum over the kept
+    /// tokens is positive: one GEMV and one count over the step's largest tensor, no mask of its size.
+    /// </summary>
     static double TrackFiring(Tensor features, ActivationBatch batch, Tensor sinceFired, long tokens)
     {
         using var scope = torch.NewDisposeScope();
-        Tensor active = features.detach() > 0;                                             // [.., d_sae]
-        if (batch.Special is not null) active = active.logical_and(batch.Special.logical_not().unsqueeze(-1));
-        Tensor flat = active.reshape(-1, features.shape[^1]);                              // [tokens, d_sae]
-        Tensor fired = flat.any(dim: 0);
+        Tensor flat = features.detach().reshape(-1, features.shape[^1]);                   // [tokens, d_sae]
+        Tensor fired;
+        long active;
+        if (batch.Special is null)
+        {
+            fired = flat.sum([0L]) > 0;                                                       // [d_sae]
+            active = flat.count_nonzero().item<long>();
+        }
+        else
+        {
+            Tensor special = batch.Special.reshape(-1);                                     // [tokens]
+            fired = special.logical_not().to_type(flat.dtype).matmul(flat) > 0;            // [d_sae]
+            using var specialRows = flat.index_select(0, special.nonzero().reshape(-1));    // [specials, d_sae]
+            active = flat.count_nonzero().item<long>() - specialRows.count_nonzero().item<long>();
+        }
         sinceFired.add_(tokens).masked_fill_(fired, 0);
-        return tokens == 0 ? 0 : flat.sum().item<long>() / (double)tokens;
+        return tokens == 0 ? 0 : active / (double)tokens;
     }
 
-    int DeadCount(Tensor sinceFired) => (int)(sinceFired >= config.DeadAfterTokens).sum().item<long>();
+    static int DeadCount(Tensor sinceFired, long window) => (int)(sinceFired >= window).sum().item<long>();
 
     static string LogLine(long step, long tokens, double lr, double sparsityCoefficient, double loss,
         IReadOnlyDictionary<string, double> terms, double l0, double deadFraction)

@@ -33,6 +33,7 @@ public sealed class PipelineTests : IDisposable
             var random = new Random((int)(context.Seed % int.MaxValue));
             double[] values = Enumerable.Range(0, 1000).Select(_ => random.NextDouble()).ToArray();
             File.WriteAllBytes(Path.Combine(folder, "values.bin"), values.SelectMany(BitConverter.GetBytes).ToArray());
+            context.Measurements["values_written"] = values.Length;
             return new JsonObject { ["count"] = values.Length, ["mean"] = values.Average() };
         }
     }
@@ -81,6 +82,22 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(first, third);
         Assert.Contains("\"sum\": {", first);
         Assert.DoesNotContain("\r", File.ReadAllText(Path.Combine(Environment.ResultsFolder, "demo.json")));
+    }
+
+    [Fact]
+    public void Reused_stage_reports_what_building_it_cost_in_provenance_only()
+    {
+        var registry = new StageRegistry([new NumbersStage(), new SumStage()]);
+        Run(registry);
+        string path = Run(registry); // every stage reused
+        var result = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var numbers = result["provenance"]!["stages"]!["numbers"]!;
+        Assert.True(numbers["from_cache"]!.GetValue<bool>());
+        var build = numbers["build"]!;
+        Assert.True(build["wall_seconds"]!.GetValue<double>() >= 0);
+        Assert.True(build["peak_rss_mb"]!.GetValue<double>() > 0);
+        Assert.Equal(1000, build["values_written"]!.GetValue<int>());
+        Assert.DoesNotContain("values_written", WithoutProvenance(path));
     }
 
     [Fact]

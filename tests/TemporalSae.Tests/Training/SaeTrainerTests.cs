@@ -44,7 +44,7 @@ public sealed class SaeTrainerTests : IDisposable
         LrWarmupSteps = 5,
         L1Coefficient = 0.5,
         L1WarmupSteps = 5,
-        DeadAfterTokens = 64 * 30,
+        DeadWindowFraction = 0.25,
         CheckpointEvery = checkpointEvery,
     };
 
@@ -86,6 +86,19 @@ public sealed class SaeTrainerTests : IDisposable
             new SaeTrainer(Config(), TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10, scale: float.PositiveInfinity), folder, normalizeInputs: false));
         Assert.Contains("step 1", e.Message);
         Assert.Matches("mse|sparsity", e.Message);
+    }
+
+    [Fact]
+    public void Latents_silent_through_the_final_window_count_as_dead()
+    {
+        using var sae = NewSae();
+        using (no_grad())
+            foreach (var (name, p) in sae.named_parameters())
+                if (name == "b_enc") p.narrow(0, 0, 12).fill_(-1e4f); // the first 12 latents cannot fire
+        var config = Config() with { LearningRate = 1e-7 };
+        var outcome = new SaeTrainer(config, TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false);
+        Assert.Equal(64 * 40 / 4, outcome.DeadWindowTokens);
+        Assert.Equal(12, outcome.DeadLatents);
     }
 
     [Fact]

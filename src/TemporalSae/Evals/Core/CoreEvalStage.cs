@@ -1,15 +1,10 @@
 // The core evaluation stage: on held-out (test split) windows, three forward passes per batch, clean, with the SAE
-// spliced in at the hook, and with the hook zero-ablated, pooled into SAEBench's core metrics. The SAE sees whole
-// sequences with their boundary ids, so temporal SAEs are spliced causally. With special tokens excluded, the
-// splice keeps the original activation at special positions; zero ablation zeroes every position.
+// spliced in at the hook (SplicedForward), and with the hook zero-ablated, pooled into SAEBench's core metrics. Zero
+// ablation zeroes every position, special ones included.
 using System.Text.Json.Nodes;
-using TemporalSae.Activations;
-using TemporalSae.Data;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Pipeline;
-using TemporalSae.Saes;
-using TemporalSae.Training;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Core;
@@ -33,11 +28,8 @@ public sealed class CoreEvalStage : Stage
     {
         ExperimentConfig config = context.Config;
         CoreEvalConfig core = config.Evals.Core;
-        PreparedData data = DataStage.Load(context.Input("data"));
-        using LoadedSubjectModel subject = SubjectModelStage.Open(context.Input("subject_model"), config.SubjectModel);
-        using SparseAutoencoder sae = SaeStage.Open(context.Input("sae"));
-        int layer = ActivationsStage.HookLayer(config.Activations.Hook, subject.Model);
-        var windows = EvalWindows.FromSplit(data, Split.Test, config.Data.ContextSize, core.Tokens);
+        using var inputs = EvalInputs.Open(context);
+        var windows = inputs.TestWindows(core.Tokens);
 
         var accumulator = new CoreEvalAccumulator();
         using (no_grad())
@@ -45,17 +37,13 @@ public sealed class CoreEvalStage : Stage
             foreach (EvalBatch batch in windows.Batches(core.BatchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor ids = subject.ToModelIds(batch.Gpt2Ids);
-                ModelOutput clean = subject.Model.Forward(ids, new ResidHook(layer));
-                Tensor x = clean.ResidPost!;                                                   // [B, T, d]
-                Tensor f = sae.Encode(batch.Activations(x));                                  // [B, T, d_sae]
-                Tensor xHat = sae.Decode(f);                                                   // [B, T, d]
-                Tensor splice = core.ExcludeSpecialTokens ? where(batch.Special.unsqueeze(-1), x, xHat) : xHat;
-                Tensor saeLogits = subject.Model.Forward(ids, new ResidHook(layer, Replace: _ => splice)).Logits!;
-                Tensor ablatedLogits = subject.Model.Forward(ids, new ResidHook(layer, Replace: r => zeros_like(r))).Logits!;
+                Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
+                var spliced = inputs.Splice(batch, ids, core.ExcludeSpecialTokens);
+                Tensor ablatedLogits = inputs.Subject.Model.Forward(ids, new ResidHook(inputs.Layer, Replace: r => zeros_like(r))).Logits!;
                 Tensor keep = core.ExcludeSpecialTokens ? batch.Special.logical_not() : ones_like(batch.Special);
-                accumulator.AddReconstruction(x, xHat, f, keep);
-                accumulator.AddLogits(ids, core.ExcludeSpecialTokens ? batch.Special : zeros_like(batch.Special), clean.Logits!, saeLogits, ablatedLogits);
+                accumulator.AddReconstruction(spliced.Activations, spliced.Reconstruction, spliced.Features, keep);
+                accumulator.AddLogits(ids, core.ExcludeSpecialTokens ? batch.Special : zeros_like(batch.Special),
+                    spliced.Clean.Logits!, spliced.SplicedLogits, ablatedLogits);
             }
         }
         return accumulator.Result().ToJson();

@@ -16,13 +16,6 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
     public static Tensor Apply(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec, Tensor c, ConvolutionMasks masks) =>
         apply([x, wEnc, bEnc, bDec, c, .. masks.Tensors.Cast<object?>()]);
 
-    internal static Tensor PreActivations(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec)
-    {
-        using var centred = x - bDec;
-        var z = centred.matmul(wEnc);   // [B, T, d_sae]
-        z.add_(bEnc);
-        return z;
-    }
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -36,7 +29,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         ctx.save_for_backward([x, wEnc, bEnc, bDec, c, .. masks.Tensors!]);
         ctx.save_data("lags", lags);
         ctx.save_data("x_requires_grad", x.requires_grad);
-        using var z = PreActivations(x, wEnc, bEnc, bDec);
+        using var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);
         return TemporalConvolution.Convolve(z, c, masks);
     }
 
@@ -48,7 +41,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         int lags = (int)ctx.get_data("lags");
         var masks = ConvolutionMasks.FromSaved(saved, 5, lags);
 
-        var z = PreActivations(x, wEnc, bEnc, bDec);
+        var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);
         var (gz, gc) = TemporalConvolution.Backward(gradOutput, z, c, masks, ghIsScratch: false, releaseZ: true);
 
         long dIn = x.shape[^1], dSae = wEnc.shape[1];

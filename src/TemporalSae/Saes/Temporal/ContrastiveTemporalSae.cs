@@ -56,6 +56,11 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
 
     /// <summary>H, the size of the high-level prefix: round(d_sae * high_level_fraction).</summary>
     public int HighLevelLatents { get; }
+
+    /// <summary>The high-level prefix and the low-level rest (the rest is empty when the prefix is every latent).</summary>
+    public override IReadOnlyList<LatentLevel> LatentLevels => HighLevelLatents == DSae
+        ? [new LatentLevel("high", 0, DSae)]
+        : [new LatentLevel("high", 0, HighLevelLatents), new LatentLevel("low", HighLevelLatents, DSae)];
     public BoundaryMode Boundary { get; }
     public double ContrastiveCoefficient { get; }
     public double Temperature { get; }
@@ -71,7 +76,7 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         if (batch.X.shape[^1] != DIn)
             throw new InvalidInputException($"tsae-contrastive: activations have width {batch.X.shape[^1]}, but the SAE was built for d_in = {DIn}.");
         using var scope = torch.NewDisposeScope();
-        var z = CheckpointedTemporalEncoder.PreActivations(batch.X, wEnc, bEnc, bDec);
+        var z = PreActivation(batch.X, wEnc, bEnc, bDec);
         return activation.Apply(z).MoveToOuterDisposeScope();
     }
 

@@ -17,10 +17,13 @@ internal sealed record TemporalActivation(string Kind, int K)
         return new TemporalActivation(kind, k);
     }
 
-    /// <summary>f = act(h) with autograd; h [.., d_sae].</summary>
+    /// <summary>
+    /// f = act(h) with autograd; h [.., d_sae] is consumed: ReLU runs in place, which saves the step's largest tensor
+    /// (every caller passes a freshly computed h that nothing else reads, and ReLU's backward needs only its output).
+    /// </summary>
     public Tensor Apply(Tensor h)
     {
-        if (Kind == "relu") return torch.nn.functional.relu(h);
+        if (Kind == "relu") return h.relu_();
         using var scope = torch.NewDisposeScope();
         var (values, indices) = h.topk(K, dim: -1);   // [.., k]
         var f = torch.zeros_like(h).scatter(-1, indices, torch.nn.functional.relu(values));

@@ -56,6 +56,10 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
     public BoundaryMode Boundary { get; }
     public bool GradientCheckpointing { get; }
     public IReadOnlyList<ResolvedLevel> Levels { get; }
+
+    /// <summary>One level per consistency level, fastest first: level0, level1, ...</summary>
+    public override IReadOnlyList<LatentLevel> LatentLevels =>
+        Levels.Select((l, i) => new LatentLevel($"level{i}", l.Start, l.End)).ToArray();
     public string Activation => activation.Kind;
 
     public Parameter W_enc => wEnc;
@@ -122,12 +126,12 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         var masks = ConvolutionMasks.Of(segments, Buffer);
         if (checkpointed)
             return CheckpointedTemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, masks);
-        var z = CheckpointedTemporalEncoder.PreActivations(x, wEnc, bEnc, bDec);       // autograd through the matmul
+        var z = PreActivation(x, wEnc, bEnc, bDec);       // autograd through the matmul
         return TemporalConvolutionFunction.Apply(z, c, masks);
     }
 
     /// <summary>z_t for one token per stream: x [S, d_in] -> [S, d_sae]. Used by the streaming encoder.</summary>
-    internal Tensor TokenPreActivations(Tensor x) => CheckpointedTemporalEncoder.PreActivations(x, wEnc, bEnc, bDec);
+    internal Tensor TokenPreActivations(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);
 
     internal Tensor ApplyActivation(Tensor h) => activation.Apply(h);
 
