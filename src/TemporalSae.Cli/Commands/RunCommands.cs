@@ -4,7 +4,11 @@ using TemporalSae.Pipeline;
 
 namespace TemporalSae.Cli.Commands;
 
-/// <summary>`tsae run &lt;manifest&gt; [--set key=value ...]`: resolves the manifest and runs its stage graph.</summary>
+/// <summary>
+/// `tsae run &lt;manifest&gt; [--profile P] [--results F] [--set key=value ...]`: resolves the manifest and runs its
+/// stage graph. A profile's results go to &lt;cache&gt;/&lt;profile&gt;-results/ unless --results says otherwise, never
+/// to results/, so a smoke run can never be mistaken for (or overwrite) a committed result.
+/// </summary>
 public static class RunCommands
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -15,12 +19,26 @@ public static class RunCommands
             Description = "Override a manifest key: --set training.tokens=100000 (repeatable).",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("run", "Run one experiment and write results/<name>.json.") { manifest, set };
+        var profile = new Option<string>("--profile")
+        {
+            Description = "Merge a profile over the manifest before --set: a name in experiments/profiles/ (e.g. smoke) or a .yaml path.",
+        };
+        var results = new Option<string>("--results")
+        {
+            Description = "Folder for the result file (default: results/, or <cache>/<profile>-results/ with --profile).",
+        };
+        var command = new Command("run", "Run one experiment and write results/<name>.json.") { manifest, set, profile, results };
         command.SetAction(parse =>
         {
-            LoadedManifest loaded = ManifestLoader.Load(parse.GetValue(manifest)!, parse.GetValue(set) ?? []);
+            string manifestPath = parse.GetValue(manifest)!;
+            string? profilePath = parse.GetValue(profile) is { } name ? ManifestProfiles.PathOf(manifestPath, name) : null;
+            LoadedManifest loaded = ManifestLoader.Load(manifestPath, parse.GetValue(set) ?? [], profilePath);
             string root = RunEnvironment.FindRepositoryRoot(Path.GetDirectoryName(Path.GetFullPath(loaded.Path))!);
             var environment = RunEnvironment.ForRepository(root);
+            if (parse.GetValue(results) is { } folder)
+                environment = environment with { ResultsFolder = Path.GetFullPath(folder) };
+            else if (profilePath is not null)
+                environment = environment with { ResultsFolder = Path.Combine(environment.CacheRoot, $"{Path.GetFileNameWithoutExtension(profilePath)}-results") };
             var spec = new ExperimentSpec(loaded.Config, Path.GetRelativePath(root, loaded.Path).Replace('\\', '/'), loaded.ManifestHash);
             new ExperimentRunner(Stages.Registry, environment, stdout).Run(spec);
             return CliApp.Success;

@@ -11,10 +11,12 @@ public static class ValidateCommands
     {
         var files = new Argument<string[]>("files") { Description = "Manifest files to check (e.g. experiments/*.yaml).", Arity = ArgumentArity.ZeroOrMore };
         var set = new Option<string[]>("--set") { Description = "Override a key after extends: --set training.learning_rate=3e-4 (repeatable)." };
+        var profile = new Option<string>("--profile") { Description = "Merge a profile over each manifest before --set: a name in experiments/profiles/ (e.g. smoke) or a .yaml path." };
         var schema = new Option<bool>("--schema") { Description = "Print the reference table of every manifest key and exit." };
         var command = new Command("validate", "Check manifests strictly and print each resolved configuration with its manifest hash.");
         command.Arguments.Add(files);
         command.Options.Add(set);
+        command.Options.Add(profile);
         command.Options.Add(schema);
 
         command.SetAction(parseResult =>
@@ -36,7 +38,8 @@ public static class ValidateCommands
             {
                 try
                 {
-                    var manifest = ManifestLoader.Load(path, overrides);
+                    string? profilePath = parseResult.GetValue(profile) is { } name ? ManifestProfiles.PathOf(path, name) : null;
+                    var manifest = ManifestLoader.Load(path, overrides, profilePath);
                     stdout.WriteLine($"# {path}  manifest_hash: {manifest.ManifestHash}");
                     stdout.Write(manifest.CanonicalYaml);
                 }

@@ -3,8 +3,8 @@ using TemporalSae.Infrastructure;
 
 namespace TemporalSae.Manifests;
 
-// Loads an experiment manifest: reads the file and the chain of bases it extends, merges them, applies --set
-// overrides, binds the result strictly into ExperimentConfig, checks the cross-key rules, and returns the resolved
+// Loads an experiment manifest: reads the file and the chain of bases it extends, merges them, merges a profile over
+// them when one is given (ManifestProfiles), applies --set overrides, binds the result strictly into ExperimentConfig, checks the cross-key rules, and returns the resolved
 // config with its canonical text and hash. Manifests live in experiments/; files whose name starts with `_` are bases.
 
 /// <summary>A validated manifest: the resolved config, its canonical YAML and the hash of what it computes.</summary>
@@ -28,7 +28,8 @@ public static class ManifestLoader
     public const string ExtendsKey = "extends";
     static readonly string[] Extensions = [".yaml", ".yml"];
 
-    public static LoadedManifest Load(string path, IReadOnlyList<string>? overrides = null)
+    /// <param name="profilePath">A profile file (ManifestProfiles.PathOf) merged over the resolved manifest, or null.</param>
+    public static LoadedManifest Load(string path, IReadOnlyList<string>? overrides = null, string? profilePath = null)
     {
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -36,6 +37,8 @@ public static class ManifestLoader
 
         var files = new List<string>();
         MappingNode merged = Resolve(full, [], files);
+        if (profilePath is not null)
+            merged = ManifestProfiles.Apply(merged, profilePath, Display(System.IO.Path.GetFullPath(profilePath)));
         foreach (string text in overrides ?? [])
             merged = ManifestOverrides.Apply(merged, text);
 

@@ -1,0 +1,91 @@
+// Snapshot tests: every runnable manifest in experiments/ runs in the smoke profile (experiments/profiles/smoke.yaml:
+// the same graph at tiny sizes) and its result, provenance left out, must match Snapshots/<name>.verified.json within
+// the review tolerance. Manifests on a real model (gpt2, gemma2) need a local checkpoint, so they are only validated.
+//
+// Tolerance: relative 1e-3 + absolute 1e-6 for numbers (Tolerance.Default, the rule of `tsae diff`), exactly for the
+// rest. On one machine and thread count a result is byte-identical, so any change there is real; the tolerance absorbs
+// the float differences of other CPUs, whose kernels sum in other orders.
+using System.Text.Json.Nodes;
+using TemporalSae.Manifests;
+using TemporalSae.Pipeline;
+using TemporalSae.Review;
+using Xunit.Abstractions;
+
+namespace TemporalSae.Tests.Snapshots;
+
+// Alone, after the parallel tests: LibTorch's thread count is process-wide, and other tests set it to 1, which would
+// change the sums inside a run.
+[CollectionDefinition(nameof(SmokeRuns), DisableParallelization = true)]
+public sealed class SmokeRuns : ICollectionFixture<SmokeRunFolder>;
+
+/// <summary>One cache for every smoke run of a test session, so the corpus, model and activations are built once.</summary>
+public sealed class SmokeRunFolder : IDisposable
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"tsae-snapshots-{Guid.NewGuid():N}");
+
+    public RunEnvironment Environment(string repositoryRoot) =>
+        new(repositoryRoot, Path.Combine(Root, "cache"), Path.Combine(Root, "results"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
+    }
+}
+
+[Collection(nameof(SmokeRuns))]
+public sealed class SmokeSnapshotTests(SmokeRunFolder folder, ITestOutputHelper output)
+{
+    public const string Profile = "smoke";
+
+    static readonly string RepositoryRoot = RunEnvironment.FindRepositoryRoot(AppContext.BaseDirectory);
+    static readonly string Experiments = Path.Combine(RepositoryRoot, "experiments");
+    static readonly string SnapshotFolder = Path.Combine(RepositoryRoot, "tests", "TemporalSae.Tests", "Snapshots");
+
+    static bool OnBuiltinModel(string name) => ManifestLoader.Load(ManifestLoader.PathOf(Experiments, name)).Config.SubjectModel.Kind == "builtin";
+
+    static IEnumerable<string> Runs(bool builtin) => ManifestLoader.ListExperiments(Experiments).Where(name => OnBuiltinModel(name) == builtin);
+
+    public static TheoryData<string> BuiltinModelExperiments() => new(Runs(builtin: true));
+
+    public static TheoryData<string> RealModelExperiments() => new(Runs(builtin: false));
+
+    static LoadedManifest LoadSmoke(string name)
+    {
+        string path = ManifestLoader.PathOf(Experiments, name);
+        return ManifestLoader.Load(path, profilePath: ManifestProfiles.PathOf(path, Profile));
+    }
+
+    [Theory]
+    [MemberData(nameof(BuiltinModelExperiments))]
+    public void Smoke_run_matches_its_verified_snapshot(string name)
+    {
+        LoadedManifest manifest = LoadSmoke(name);
+        var log = new StringWriter();
+        var spec = new ExperimentSpec(manifest.Config, Path.GetRelativePath(RepositoryRoot, manifest.Path).Replace('\\', '/'), manifest.ManifestHash);
+        string resultPath = new ExperimentRunner(Stages.Registry, folder.Environment(RepositoryRoot), log).Run(spec);
+        output.WriteLine(log.ToString());
+
+        var result = JsonNode.Parse(File.ReadAllText(resultPath))!.AsObject();
+        JsonSnapshot.Match(result, Path.Combine(SnapshotFolder, $"{name}.verified.json"), Tolerance.Default, JsonSnapshot.Accepting);
+    }
+
+    [Theory]
+    [MemberData(nameof(RealModelExperiments))]
+    public void Real_model_manifest_validates_as_it_is_and_under_the_smoke_profile(string name)
+    {
+        string kind = ManifestLoader.Load(ManifestLoader.PathOf(Experiments, name)).Config.SubjectModel.Kind;
+        Assert.Equal(kind, LoadSmoke(name).Config.SubjectModel.Kind);
+    }
+
+    [Fact]
+    public void Every_verified_snapshot_belongs_to_a_runnable_experiment()
+    {
+        var runnable = Runs(builtin: true).ToHashSet();
+        foreach (string file in Directory.EnumerateFiles(SnapshotFolder, "*.verified.json"))
+        {
+            string name = Path.GetFileName(file)[..^".verified.json".Length];
+            Assert.True(runnable.Contains(name),
+                $"{file} has no experiment experiments/{name}.yaml on the built-in model; delete the snapshot or restore the manifest.");
+        }
+    }
+}
