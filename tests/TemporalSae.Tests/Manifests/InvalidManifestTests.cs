@@ -17,7 +17,7 @@ public sealed class InvalidManifestTests : IDisposable
     [InlineData("seed: 1\nseeed: 2\n", 2, 1, "unknown key `seeed`", "Did you mean `seed`?", "Top-level keys: name,")]
     [InlineData("training:\n  learnign_rate: 1e-3\n", 2, 3, "unknown key `training.learnign_rate`", "Did you mean `learning_rate`?")]
     [InlineData("training:\n  learningRate: 1e-3\n", 2, 3, "unknown key `training.learningRate`", "Did you mean `learning_rate`?")]
-    [InlineData("evals:\n  extends: _base.yaml\n", 2, 3, "unknown key `evals.extends`", "Keys of `evals`: core.")]
+    [InlineData("evals:\n  extends: _base.yaml\n", 2, 3, "unknown key `evals.extends`", "Keys of `evals`: core, capability, unlearning, sparse_probing, stability, smoothness.")]
     [InlineData("sae:\n  temporal:\n    levels: [{fraction: 1.0, scale: [1]}]\n", 3, 30,
         "unknown key `sae.temporal.levels[0].scale`", "Did you mean `scales`?")]
     // Wrong types.
