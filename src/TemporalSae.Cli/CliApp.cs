@@ -21,6 +21,7 @@ public static class CliApp
         root.Subcommands.Add(Commands.SaeCommands.CreateExport(stdout));
         root.Subcommands.Add(Commands.ReviewCommands.CreateLog(stdout));
         root.Subcommands.Add(Commands.ReviewCommands.CreateDiff(stdout));
+        root.Subcommands.Add(Commands.ReviewCommands.CreatePlot(stdout));
         foreach (var option in root.Options)
             if (option is VersionOption version)
                 version.Action = new VersionAction(stdout);

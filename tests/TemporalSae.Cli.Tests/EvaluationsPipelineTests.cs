@@ -2,10 +2,61 @@ using System.Text.Json.Nodes;
 
 namespace TemporalSae.Cli.Tests;
 
-/// <summary>The whole graph at tiny sizes, evaluations included, through the real command.</summary>
-public sealed class EvaluationsPipelineTests : IDisposable
+/// <summary>The whole graph at tiny sizes, evaluations included, through the real command (run once for the class).</summary>
+public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFixture<TinyEvaluationsRun>
+{
+    [Fact]
+    public void Capability_reports_accuracies_beside_cores_cross_entropy_and_kl()
+    {
+        var evals = run.Evals;
+        var accuracy = evals["capability"]!["next_token_accuracy"]!;
+        double clean = accuracy["top1_accuracy_clean"]!.GetValue<double>(), spliced = accuracy["top1_accuracy_sae"]!.GetValue<double>();
+        Assert.InRange(clean, 0, 1);
+        Assert.InRange(spliced, 0, 1);
+        Assert.Equal(spliced - clean, accuracy["top1_accuracy_delta"]!.GetValue<double>(), 5);
+        // 16 windows of 128 tokens, one prediction fewer than tokens per window, minus predictions from special inputs.
+        Assert.InRange(evals["capability"]!["token_stats"]!["predictions"]!.GetValue<long>(), 16 * 100, 16 * 127);
+        Assert.Equal(
+            evals["core"]!["model_performance_preservation"]!["ce_loss_with_sae"]!.GetValue<double>(),
+            evals["capability"]!["core"]!["ce_loss_with_sae"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void Stability_and_smoothness_agree_with_what_must_hold_on_any_model()
+    {
+        var evals = run.Evals;
+
+        // Every window starts with <|endoftext|>, so the last 127 tokens after one are the whole window again: the
+        // truncated pass is the full pass, and the features must agree exactly.
+        var whole = evals["stability"]!["by_window"]!["127"]!;
+        Assert.Equal(1.0, whole["jaccard"]!.GetValue<double>());
+        Assert.Equal(1.0, whole["cosine"]!.GetValue<double>());
+        var eight = evals["stability"]!["by_window"]!["8"]!;
+        Assert.InRange(eight["jaccard"]!.GetValue<double>(), 0, 1);
+        Assert.Equal(eight["targets"]!.GetValue<long>(),
+            new[] { "0-3", "4-15", "16-63", "64+" }.Sum(b => eight["by_sentence_distance"]![b]!["targets"]!.GetValue<long>()));
+
+        // The same 16 windows as core, every latent in one level: the per-token L0 is core's.
+        var all = evals["smoothness"]!["levels"]!["all"]!;
+        Assert.Equal(evals["core"]!["sparsity"]!["l0"]!.GetValue<double>(), all["l0"]!.GetValue<double>(), 4);
+        Assert.InRange(all["persistence"]!.GetValue<double>(), 0, 1);
+    }
+}
+
+/// <summary>One tiny experiment with every evaluation, run in a scratch folder that is deleted afterwards.</summary>
+public sealed class TinyEvaluationsRun : IDisposable
 {
     readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-evals-{Guid.NewGuid():N}");
+
+    public TinyEvaluationsRun()
+    {
+        string manifest = Tsae.WriteScratchExperiment(scratch, "tiny", Manifest);
+        var run = Tsae.Run(["run", manifest], new Dictionary<string, string> { ["TSAE_CACHE"] = Path.Combine(scratch, "cache") });
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Evals = JsonNode.Parse(File.ReadAllText(Path.Combine(scratch, "results", "tiny.json")))!["evals"]!;
+    }
+
+    public JsonNode Evals { get; }
 
     public void Dispose()
     {
@@ -22,26 +73,7 @@ public sealed class EvaluationsPipelineTests : IDisposable
         evals:
           core: {tokens: 2048}
           capability: {tokens: 2048}
+          stability: {targets: 16, windows: [8, 127]}
+          smoothness: {tokens: 2048}
         """;
-
-    [Fact]
-    public void Capability_reports_accuracies_beside_cores_cross_entropy_and_kl()
-    {
-        string manifest = Tsae.WriteScratchExperiment(scratch, "tiny", Manifest);
-
-        var run = Tsae.Run(["run", manifest], new Dictionary<string, string> { ["TSAE_CACHE"] = Path.Combine(scratch, "cache") });
-        Assert.True(run.ExitCode == 0, run.Stderr);
-
-        var evals = JsonNode.Parse(File.ReadAllText(Path.Combine(scratch, "results", "tiny.json")))!["evals"]!;
-        var accuracy = evals["capability"]!["next_token_accuracy"]!;
-        double clean = accuracy["top1_accuracy_clean"]!.GetValue<double>(), spliced = accuracy["top1_accuracy_sae"]!.GetValue<double>();
-        Assert.InRange(clean, 0, 1);
-        Assert.InRange(spliced, 0, 1);
-        Assert.Equal(spliced - clean, accuracy["top1_accuracy_delta"]!.GetValue<double>(), 5);
-        // 16 windows of 128 tokens, one prediction fewer than tokens per window, minus predictions from special inputs.
-        Assert.InRange(evals["capability"]!["token_stats"]!["predictions"]!.GetValue<long>(), 16 * 100, 16 * 127);
-        Assert.Equal(
-            evals["core"]!["model_performance_preservation"]!["ce_loss_with_sae"]!.GetValue<double>(),
-            evals["capability"]!["core"]!["ce_loss_with_sae"]!.GetValue<double>());
-    }
 }

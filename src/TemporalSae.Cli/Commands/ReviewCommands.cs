@@ -25,6 +25,19 @@ public static class ReviewCommands
         return command;
     }
 
+    public static Command CreatePlot(TextWriter stdout)
+    {
+        var command = new Command("plot", $"Draw PNG plots of results/*.json into results/{ResultPlots.FolderName}/ (training curves, L0 vs explained variance, probing, stability, unlearning).");
+        command.SetAction(_ =>
+        {
+            var environment = RunEnvironment.ForCurrentDirectory();
+            var written = ResultPlots.Write(ExperimentLog.ReadRuns(environment.ResultsFolder), Path.Combine(environment.ResultsFolder, ResultPlots.FolderName));
+            foreach (string path in written) stdout.WriteLine($"wrote {Path.GetRelativePath(environment.RepositoryRoot, path)}");
+            return CliApp.Success;
+        });
+        return command;
+    }
+
     public static Command CreateDiff(TextWriter stdout)
     {
         var files = new Argument<string[]>("files") { Description = "old.json new.json", Arity = new ArgumentArity(0, 2) };

@@ -3,6 +3,8 @@ using TemporalSae.Activations;
 using TemporalSae.Data;
 using TemporalSae.Evals.Capability;
 using TemporalSae.Evals.Core;
+using TemporalSae.Evals.Smoothness;
+using TemporalSae.Evals.Stability;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Training;
@@ -18,6 +20,8 @@ public static class Stages
         new SaeStage(),
         new CoreEvalStage(),
         new CapabilityEvalStage(),
+        new StabilityEvalStage(),
+        new SmoothnessEvalStage(),
     ]);
 
     /// <summary>The manifest's stage list with `evals` expanded into the enabled evaluations.</summary>
@@ -28,5 +32,7 @@ public static class Stages
     {
         if (config.Evals.Core.Enabled) yield return "core";
         if (config.Evals.Capability.Enabled) yield return "capability";
+        if (config.Evals.Stability.Enabled) yield return "stability";
+        if (config.Evals.Smoothness.Enabled) yield return "smoothness";
     }
 }

@@ -26,11 +26,16 @@ public static class ExperimentLog
     // Corpus and store counts are the same for every run on the built-in model; the log shows what differs.
     static readonly HashSet<string> LeftOut = ["stages.data", "stages.activations"];
 
+    /// <summary>The results in a folder, provenance left out, in log order (run0, run1, ..., then other names).</summary>
+    public static IReadOnlyList<JsonObject> ReadRuns(string resultsFolder) => Directory.Exists(resultsFolder)
+        ? Directory.EnumerateFiles(resultsFolder, "*.json").Select(path => ResultMetrics.Read(path)).OrderBy(RunOrder).ToList()
+        : [];
+
     public static string Render(string resultsFolder)
     {
-        var runs = Directory.Exists(resultsFolder)
-            ? Directory.EnumerateFiles(resultsFolder, "*.json").Select(path => ResultMetrics.Read(path)).OrderBy(RunOrder).ToList()
-            : [];
+        var runs = ReadRuns(resultsFolder);
+        string plots = Path.Combine(resultsFolder, ResultPlots.FolderName);
+        string? PlotLink(string file) => File.Exists(Path.Combine(plots, file)) ? $"results/{ResultPlots.FolderName}/{file}" : null;
         var text = new StringBuilder("# Experiment log\n\n");
         text.Append("Regenerated from `results/` by `tsae log` (or `dotnet build -t:RegenerateLog`); do not edit by hand.\n\n");
         if (runs.Count == 0) return text.Append("No results yet.\n").ToString();
@@ -42,6 +47,13 @@ public static class ExperimentLog
                 .Append(string.Join(" | ", Headline.Select(h => Format(ResultMetrics.Get(run, h.Path)))))
                 .Append(" |\n");
 
+        var crossRun = ResultPlots.CrossRun.Select(p => (p.Caption, Link: PlotLink(p.File))).Where(p => p.Link is not null).ToList();
+        if (crossRun.Count > 0)
+        {
+            text.Append("\nPlots (`tsae plot`):\n\n");
+            foreach (var (caption, link) in crossRun) text.Append("- [").Append(caption).Append("](").Append(link).Append(")\n");
+        }
+
         foreach (JsonObject run in runs)
         {
             var experiment = run["experiment"]!;
@@ -50,7 +62,10 @@ public static class ExperimentLog
             if (experiment["description"]?.GetValue<string>() is { Length: > 0 } description)
                 text.Append("Description: ").Append(description).Append("\n\n");
             text.Append("Manifest: `").Append(experiment["manifest"]).Append("` (hash `")
-                .Append(experiment["manifest_hash"]!.GetValue<string>()[..12]).Append("`)\n\nResults:\n\n");
+                .Append(experiment["manifest_hash"]!.GetValue<string>()[..12]).Append("`)\n\n");
+            if (PlotLink(ResultPlots.TrainingCurveFile(Name(run))) is { } curve)
+                text.Append("Training curve: [").Append(ResultPlots.TrainingCurveFile(Name(run))).Append("](").Append(curve).Append(")\n\n");
+            text.Append("Results:\n\n");
             foreach (var group in ResultMetrics.Flatten(run).Where(m => !LeftOut.Contains(m.Section)).GroupBy(m => m.Section))
                 text.Append("- `").Append(group.Key).Append("`: ")
                     .Append(string.Join("; ", group.Select(m => $"{m.Path} {Format(m.Value)}"))).Append('\n');

@@ -1,0 +1,59 @@
+// The smoothness evaluation stage: SAE features of held-out (test split) windows, encoded as whole sequences (temporal
+// SAEs causally), measured per latent level by TemporalSmoothness within the configured segments. With more than one
+// level, "all" (every latent) is reported first.
+using System.Text.Json.Nodes;
+using TemporalSae.Manifests;
+using TemporalSae.Models;
+using TemporalSae.Pipeline;
+using TemporalSae.Saes;
+using static TorchSharp.torch;
+
+namespace TemporalSae.Evals.Smoothness;
+
+public sealed class SmoothnessEvalStage : Stage
+{
+    public override string Name => "smoothness";
+    public override string ResultSection => "evals";
+    public override IReadOnlyList<string> DependsOn => ["data", "subject_model", "sae"];
+    public override int Version => 1;
+
+    public override JsonNode KeyMaterial(ExperimentConfig config)
+    {
+        JsonObject key = Sections(config, "activations");
+        key["smoothness"] = Sections(config, "evals")["evals"]!["smoothness"]!.DeepClone();
+        key["context_size"] = config.Data.ContextSize;
+        return key;
+    }
+
+    public override JsonObject Build(StageContext context, string folder)
+    {
+        SmoothnessEvalConfig smoothness = context.Config.Evals.Smoothness;
+        using var inputs = EvalInputs.Open(context);
+        IReadOnlyList<LatentLevel> levels = inputs.Sae.LatentLevels;
+        if (levels.Count > 1) levels = [new LatentLevel("all", 0, inputs.Sae.DSae), .. levels];
+        var measure = new TemporalSmoothness(levels);
+        using (no_grad())
+        {
+            foreach (EvalBatch batch in inputs.TestWindows(smoothness.Tokens).Batches(smoothness.BatchSize))
+            {
+                using var scope = NewDisposeScope();
+                Tensor x = inputs.Subject.Model.Forward(inputs.Subject.ToModelIds(batch.Gpt2Ids), new ResidHook(inputs.Layer, StopAfter: true)).ResidPost!;
+                Tensor f = inputs.Sae.Encode(batch.Activations(x));                             // [B, T, d_sae]
+                measure.Add(f, smoothness.Segment == "document" ? batch.DocumentIds : batch.SentenceIds, batch.Special);
+            }
+        }
+
+        var byLevel = new JsonObject();
+        foreach (LevelSmoothness level in measure.Result())
+            byLevel[level.Level] = new JsonObject
+            {
+                ["latents"] = level.Latents,
+                ["total_variation"] = level.TotalVariation,
+                ["relative_total_variation"] = level.RelativeTotalVariation,
+                ["persistence"] = level.Persistence,
+                ["distinct_latents_per_sequence"] = level.DistinctPerSequence,
+                ["l0"] = level.L0,
+            };
+        return new JsonObject { ["segment"] = smoothness.Segment, ["levels"] = byLevel };
+    }
+}
