@@ -64,8 +64,10 @@ public sealed class SaeTrainerMemoryTests(ITestOutputHelper output) : IDisposabl
         long shortRun = Peak(20);
         long longRun = Peak(120);
         output.WriteLine($"{architecture}: peak above start {shortRun / 1048576.0:F1} MiB after 20 steps, {longRun / 1048576.0:F1} MiB after 120");
-        // One step's tensors are ~8 MiB here; a per-step leak of even one of them would add > 1 GiB over 100 steps.
-        Assert.True(longRun < shortRun + 64L * 1048576,
+        // One step's feature tensor is 8 MiB here: leaking a third of one per step adds > 256 MiB over the 100 extra
+        // steps. The allocator's own high-water mark wanders by up to ~80 MiB between runs of equal length (measured),
+        // so the bound sits well above that noise and well below any real per-step leak.
+        Assert.True(longRun < shortRun + 256L * 1048576,
             $"peak resident memory grew from {shortRun / 1048576.0:F1} MiB (20 steps) to {longRun / 1048576.0:F1} MiB (120 steps)");
     }
 }
