@@ -2,9 +2,9 @@
 // the same graph at tiny sizes) and its result, provenance left out, must match Snapshots/<name>.verified.json within
 // the review tolerance. Manifests on a real model (gpt2, gemma2) need a local checkpoint, so they are only validated.
 //
-// Tolerance: relative 1e-3 + absolute 1e-6 for numbers (Tolerance.Default, the rule of `tsae diff`), exactly for the
-// rest. On one machine and thread count a result is byte-identical, so any change there is real; the tolerance absorbs
-// the float differences of other CPUs, whose kernels sum in other orders.
+// Tolerance: relative 1e-2 + absolute 1e-6 for numbers (Tolerance.Snapshot), exactly for the rest. On one machine and
+// thread count a result is byte-identical, so any change there is real; the tolerance absorbs the float differences of
+// other CPUs, whose kernels sum in other orders and which a 16-step tiny training amplifies (see Tolerance.Snapshot).
 using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
@@ -66,7 +66,7 @@ public sealed class SmokeSnapshotTests(SmokeRunFolder folder, ITestOutputHelper 
         output.WriteLine(log.ToString());
 
         var result = JsonNode.Parse(File.ReadAllText(resultPath))!.AsObject();
-        JsonSnapshot.Match(result, Path.Combine(SnapshotFolder, $"{name}.verified.json"), Tolerance.Default, JsonSnapshot.Accepting);
+        JsonSnapshot.Match(result, Path.Combine(SnapshotFolder, $"{name}.verified.json"), Tolerance.Snapshot, JsonSnapshot.Accepting);
     }
 
     [Theory]
