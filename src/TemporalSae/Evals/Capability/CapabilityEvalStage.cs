@@ -8,20 +8,15 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Capability;
 
-public sealed class CapabilityEvalStage : Stage
+public sealed class CapabilityEvalStage : EvalStage
 {
     public override string Name => "capability";
-    public override string ResultSection => "evals";
-    public override IReadOnlyList<string> DependsOn => ["data", "subject_model", "sae", "core"];
-    public override int Version => 1;
+    public override IReadOnlyList<string> DependsOn => [.. base.DependsOn, "core"];
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
-        JsonObject key = Sections(config, "activations");
-        JsonNode evals = Sections(config, "evals")["evals"]!;
-        key["capability"] = evals["capability"]!.DeepClone();
+        JsonObject key = (JsonObject)base.KeyMaterial(config);
         key["exclude_special_tokens"] = config.Evals.Core.ExcludeSpecialTokens;
-        key["context_size"] = config.Data.ContextSize;
         return key;
     }
 

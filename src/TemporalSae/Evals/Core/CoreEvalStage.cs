@@ -9,21 +9,9 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Core;
 
-public sealed class CoreEvalStage : Stage
+public sealed class CoreEvalStage : EvalStage
 {
     public override string Name => "core";
-    public override string ResultSection => "evals";
-    public override IReadOnlyList<string> DependsOn => ["data", "subject_model", "sae"];
-    public override int Version => 1;
-
-    public override JsonNode KeyMaterial(ExperimentConfig config)
-    {
-        JsonObject key = Sections(config, "activations");
-        key["core"] = Sections(config, "evals")["evals"]!["core"]!.DeepClone();
-        key["context_size"] = config.Data.ContextSize;
-        return key;
-    }
-
     public override JsonObject Build(StageContext context, string folder)
     {
         ExperimentConfig config = context.Config;

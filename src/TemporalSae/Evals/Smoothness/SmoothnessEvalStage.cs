@@ -10,21 +10,9 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Smoothness;
 
-public sealed class SmoothnessEvalStage : Stage
+public sealed class SmoothnessEvalStage : EvalStage
 {
     public override string Name => "smoothness";
-    public override string ResultSection => "evals";
-    public override IReadOnlyList<string> DependsOn => ["data", "subject_model", "sae"];
-    public override int Version => 1;
-
-    public override JsonNode KeyMaterial(ExperimentConfig config)
-    {
-        JsonObject key = Sections(config, "activations");
-        key["smoothness"] = Sections(config, "evals")["evals"]!["smoothness"]!.DeepClone();
-        key["context_size"] = config.Data.ContextSize;
-        return key;
-    }
-
     public override JsonObject Build(StageContext context, string folder)
     {
         SmoothnessEvalConfig smoothness = context.Config.Evals.Smoothness;

@@ -13,21 +13,9 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Stability;
 
-public sealed class StabilityEvalStage : Stage
+public sealed class StabilityEvalStage : EvalStage
 {
     public override string Name => "stability";
-    public override string ResultSection => "evals";
-    public override IReadOnlyList<string> DependsOn => ["data", "subject_model", "sae"];
-    public override int Version => 1;
-
-    public override JsonNode KeyMaterial(ExperimentConfig config)
-    {
-        JsonObject key = Sections(config, "activations");
-        key["stability"] = Sections(config, "evals")["evals"]!["stability"]!.DeepClone();
-        key["context_size"] = config.Data.ContextSize;
-        return key;
-    }
-
     public override void CheckInputs(ExperimentConfig config)
     {
         foreach (int w in config.Evals.Stability.Windows)
