@@ -3,6 +3,7 @@ using TemporalSae.Activations;
 using TemporalSae.Data;
 using TemporalSae.Evals.Capability;
 using TemporalSae.Evals.Core;
+using TemporalSae.Evals.Probing;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Training;
@@ -18,6 +19,7 @@ public static class Stages
         new SaeStage(),
         new CoreEvalStage(),
         new CapabilityEvalStage(),
+        new SparseProbingEvalStage(),
     ]);
 
     /// <summary>The manifest's stage list with `evals` expanded into the enabled evaluations.</summary>
@@ -28,5 +30,6 @@ public static class Stages
     {
         if (config.Evals.Core.Enabled) yield return "core";
         if (config.Evals.Capability.Enabled) yield return "capability";
+        if (config.Evals.SparseProbing.Enabled) yield return "sparse_probing";
     }
 }
