@@ -22,6 +22,19 @@ public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFix
     }
 
     [Fact]
+    public void Sparse_probing_reports_saebench_accuracies_for_every_k_and_task()
+    {
+        var probing = run.Evals["sparse_probing"]!;
+        foreach (string key in new[] { "sae_test_accuracy", "sae_top_1_test_accuracy", "sae_top_5_test_accuracy" })
+            Assert.InRange(probing["sae"]![key]!.GetValue<double>(), 0, 1);
+        foreach (string key in new[] { "llm_test_accuracy", "llm_top_1_test_accuracy", "llm_top_5_test_accuracy" })
+            Assert.InRange(probing["llm"]![key]!.GetValue<double>(), 0, 1);
+        var tasks = probing["tasks"]!.AsArray();
+        Assert.Contains(tasks, t => t!["task"]!.GetValue<string>().StartsWith("genre:", StringComparison.Ordinal));
+        Assert.Contains(tasks, t => t!["task"]!.GetValue<string>() == "pos:NOUN");
+    }
+
+    [Fact]
     public void Stability_and_smoothness_agree_with_what_must_hold_on_any_model()
     {
         var evals = run.Evals;
@@ -75,5 +88,6 @@ public sealed class TinyEvaluationsRun : IDisposable
           capability: {tokens: 2048}
           stability: {targets: 16, windows: [8, 127]}
           smoothness: {tokens: 2048}
+          sparse_probing: {train_examples_per_class: 16, test_examples_per_class: 8, k_values: [1, 5]}
         """;
 }

@@ -359,7 +359,7 @@ public sealed record SparseProbingEvalConfig
     [Doc("Test examples per class for each task.")]
     [Range(1, 1_000_000)] public int TestExamplesPerClass { get; init; } = 128;
 
-    [Doc("L2 penalty of the logistic regression, on standardised inputs (sklearn's C = 1 / l2).")]
+    [Doc("L2 penalty of the logistic regression, on standardised inputs (sklearn's C = 1 / l2); must be positive.")]
     [Range(0, 1e6)] public double L2 { get; init; } = 1.0;
 
     [Doc("Context windows per forward pass.")]

@@ -3,6 +3,7 @@ using TemporalSae.Activations;
 using TemporalSae.Data;
 using TemporalSae.Evals.Capability;
 using TemporalSae.Evals.Core;
+using TemporalSae.Evals.Probing;
 using TemporalSae.Evals.Smoothness;
 using TemporalSae.Evals.Stability;
 using TemporalSae.Manifests;
@@ -20,6 +21,7 @@ public static class Stages
         new SaeStage(),
         new CoreEvalStage(),
         new CapabilityEvalStage(),
+        new SparseProbingEvalStage(),
         new StabilityEvalStage(),
         new SmoothnessEvalStage(),
     ]);
@@ -32,6 +34,7 @@ public static class Stages
     {
         if (config.Evals.Core.Enabled) yield return "core";
         if (config.Evals.Capability.Enabled) yield return "capability";
+        if (config.Evals.SparseProbing.Enabled) yield return "sparse_probing";
         if (config.Evals.Stability.Enabled) yield return "stability";
         if (config.Evals.Smoothness.Enabled) yield return "smoothness";
     }
