@@ -61,6 +61,6 @@ public sealed record ProbeFeatures(FeatureMatrix WindowModel, FeatureMatrix Wind
     static void CopyRows(Tensor rows, float[] destination, int firstRow)
     {
         float[] values = rows.to(ScalarType.Float32).contiguous().data<float>().ToArray();
-        Array.Copy(values, (long)firstRow * rows.shape[1], destination, (long)firstRow * rows.shape[1], values.LongLength);
+        Array.Copy(values, 0, destination, (long)firstRow * rows.shape[1], values.LongLength);
     }
 }
