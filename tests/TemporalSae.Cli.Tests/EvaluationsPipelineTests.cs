@@ -35,6 +35,22 @@ public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFix
     }
 
     [Fact]
+    public void Unlearning_reports_every_setting_and_a_score_or_why_there_is_none()
+    {
+        var unlearning = run.Evals["unlearning"]!;
+        int answered = unlearning["questions"]!["forget"]!["answered_clean"]!.GetValue<int>();
+        Assert.InRange(answered, 0, unlearning["questions"]!["forget"]!["built"]!.GetValue<int>());
+        if (unlearning["unlearning"]!["unlearning_score"] is null)
+        {
+            Assert.NotNull(unlearning["not_scored"]);
+            return;
+        }
+        Assert.InRange(unlearning["unlearning"]!["unlearning_score"]!.GetValue<double>(), 0, 1);
+        // 2 retain thresholds x 2 feature counts x 2 multipliers.
+        Assert.Equal(8, unlearning["settings"]!.AsArray().Count);
+    }
+
+    [Fact]
     public void Stability_and_smoothness_agree_with_what_must_hold_on_any_model()
     {
         var evals = run.Evals;
@@ -89,5 +105,6 @@ public sealed class TinyEvaluationsRun : IDisposable
           stability: {targets: 16, windows: [8, 127]}
           smoothness: {tokens: 2048}
           sparse_probing: {train_examples_per_class: 16, test_examples_per_class: 8, k_values: [1, 5]}
+          unlearning: {sparsity_tokens: 2048, questions_per_genre: 16, cross_entropy_tokens: 1024, multipliers: [25, 200]}
         """;
 }

@@ -6,6 +6,7 @@ using TemporalSae.Evals.Core;
 using TemporalSae.Evals.Probing;
 using TemporalSae.Evals.Smoothness;
 using TemporalSae.Evals.Stability;
+using TemporalSae.Evals.Unlearning;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Training;
@@ -21,6 +22,7 @@ public static class Stages
         new SaeStage(),
         new CoreEvalStage(),
         new CapabilityEvalStage(),
+        new UnlearningEvalStage(),
         new SparseProbingEvalStage(),
         new StabilityEvalStage(),
         new SmoothnessEvalStage(),
@@ -34,6 +36,7 @@ public static class Stages
     {
         if (config.Evals.Core.Enabled) yield return "core";
         if (config.Evals.Capability.Enabled) yield return "capability";
+        if (config.Evals.Unlearning.Enabled) yield return "unlearning";
         if (config.Evals.SparseProbing.Enabled) yield return "sparse_probing";
         if (config.Evals.Stability.Enabled) yield return "stability";
         if (config.Evals.Smoothness.Enabled) yield return "smoothness";
