@@ -12,6 +12,7 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Pipeline;
+using TemporalSae.Results;
 using TemporalSae.Saes;
 using static TorchSharp.torch;
 
@@ -20,6 +21,10 @@ namespace TemporalSae.Evals.Unlearning;
 public sealed class UnlearningEvalStage : EvalStage
 {
     public override string Name => "unlearning";
+    public override int Version => 2;
+
+    /// <summary>The questions, kept with the artifact: one JSON line each (genre, prompt ids, choices, answered clean).</summary>
+    public const string QuestionsFile = "questions.jsonl";
 
     /// <summary>SAEBench's bar: a setting counts only if retain accuracy stays at this fraction of the original.</summary>
     public const double RetainBar = 0.99;
@@ -35,6 +40,13 @@ public sealed class UnlearningEvalStage : EvalStage
             corpus.Genres.Count, config.QuestionsPerGenre, config.QuestionContext, InVocabulary(inputs.Subject), context.Seed);
         bool[] answered = Answers(inputs, questions, config.BatchSize, clamp: null);
         var kept = questions.Where((_, i) => answered[i]).ToList();
+        AtomicFile.WriteAllText(Path.Combine(folder, QuestionsFile), string.Concat(questions.Select((q, i) => ResultJson.SerializeLine(new JsonObject
+        {
+            ["genre"] = corpus.Genres[q.Genre],
+            ["prompt"] = new JsonArray(q.Prompt.TokenIds.Select(id => (JsonNode)id).ToArray()),
+            ["choices"] = new JsonArray(q.Choices.Select(id => (JsonNode)id).ToArray()),
+            ["answered_clean"] = answered[i],
+        }) + "\n")));
 
         int forget = ForgetGenre(config, corpus.Genres, kept);
         HashSet<int> retain = RetainGenres(config, corpus.Genres, forget);
