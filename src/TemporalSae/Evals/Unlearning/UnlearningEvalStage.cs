@@ -51,15 +51,15 @@ public sealed class UnlearningEvalStage : EvalStage
         int forget = ForgetGenre(config, corpus.Genres, kept);
         HashSet<int> retain = RetainGenres(config, corpus.Genres, forget);
         var forgetQuestions = kept.Where(q => q.Genre == forget).ToList();
-        var retainQuestions = kept.Where(q => retain.Contains(q.Genre)).ToList();
+        var retainQuestions = TakeInTurn(kept.Where(q => retain.Contains(q.Genre)).ToList(), config.QuestionsPerGenre);
         var summary = new JsonObject
         {
             ["forget_genre"] = corpus.Genres[forget],
             ["retain_genres"] = new JsonArray(retain.Order().Select(g => (JsonNode)corpus.Genres[g]).ToArray()),
             ["questions"] = new JsonObject
             {
-                ["forget"] = Counts(questions.Count(q => q.Genre == forget), forgetQuestions.Count),
-                ["retain"] = Counts(questions.Count(q => retain.Contains(q.Genre)), retainQuestions.Count),
+                ["forget"] = Counts(questions.Count(q => q.Genre == forget), forgetQuestions.Count, forgetQuestions.Count),
+                ["retain"] = Counts(questions.Count(q => retain.Contains(q.Genre)), kept.Count(q => retain.Contains(q.Genre)), retainQuestions.Count),
             },
         };
         if (forgetQuestions.Count == 0 || retainQuestions.Count == 0)
@@ -118,7 +118,16 @@ public sealed class UnlearningEvalStage : EvalStage
     /// <summary>1 - the lowest forget accuracy among settings that keep retain accuracy; 0 when no setting does.</summary>
     public static double Score(double? minForgetAccuracy) => minForgetAccuracy is { } min ? 1 - min : 0;
 
-    static JsonObject Counts(int built, int answered) => new() { ["built"] = built, ["answered_clean"] = answered };
+    static JsonObject Counts(int built, int answered, int scored) => new() { ["built"] = built, ["answered_clean"] = answered, ["scored"] = scored };
+
+    /// <summary>
+    /// Up to <paramref name="count"/> questions taken one genre at a time in turn (first of each genre, then second, ...),
+    /// so every retain genre is represented while each setting scores only as many retain questions as forget ones
+    /// could be: scoring all of them would cost more than the rest of the evaluation together.
+    /// </summary>
+    public static List<NextWordQuestion> TakeInTurn(IReadOnlyList<NextWordQuestion> questions, int count) =>
+        questions.GroupBy(q => q.Genre).SelectMany(g => g.Select((q, rank) => (q, rank)))
+            .OrderBy(x => x.rank).ThenBy(x => x.q.Genre).Select(x => x.q).Take(count).ToList();
 
     static Func<int, bool> InVocabulary(LoadedSubjectModel subject)
     {

@@ -57,6 +57,14 @@ public sealed class UnlearningTests
         Assert.Equal(0, UnlearningEvalStage.Score(1.0));
     }
 
+    [Fact]
+    public void Retain_questions_are_taken_from_each_genre_in_turn()
+    {
+        var questions = new[] { 3, 3, 3, 5, 7, 7 }.Select(g => new NextWordQuestion(g, TokenMetadata.Empty(1), [1, 2, 3, 4])).ToList();
+        Assert.Equal([3, 5, 7, 3], UnlearningEvalStage.TakeInTurn(questions, 4).Select(q => q.Genre).ToArray());
+        Assert.Equal(6, UnlearningEvalStage.TakeInTurn(questions, 100).Count);
+    }
+
     // POS ids: 0 none, 1 nn (NOUN), 2 vb (VERB), 3 at (DET).
     static readonly string[] Tags = ["none", "nn", "vb", "at"];
 
