@@ -10,24 +10,27 @@ namespace TemporalSae.Tests.Snapshots;
 public static class JsonDifferences
 {
     /// <summary>One line per difference, e.g. "`evals.core.sparsity.l0`: 12.5 -> 13.1", in document order.</summary>
-    public static IReadOnlyList<string> Find(JsonNode? expected, JsonNode? actual, Tolerance tolerance)
+    /// <param name="shapeOnly">Paths whose scalars are compared by presence only (keys and array lengths still count).</param>
+    public static IReadOnlyList<string> Find(JsonNode? expected, JsonNode? actual, Tolerance tolerance, Func<string, bool>? shapeOnly = null)
     {
         var differences = new List<string>();
-        Walk(expected, actual, "", tolerance, differences);
+        Walk(expected, actual, "", tolerance, shapeOnly ?? (_ => false), differences);
         return differences;
     }
 
-    static void Walk(JsonNode? expected, JsonNode? actual, string path, Tolerance tolerance, List<string> differences)
+    static void Walk(JsonNode? expected, JsonNode? actual, string path, Tolerance tolerance, Func<string, bool> shapeOnly, List<string> differences)
     {
         string at = path.Length == 0 ? "(document)" : path;
         switch (expected, actual)
         {
+            case (JsonValue or null, JsonValue or null) when shapeOnly(path):
+                break;
             case (JsonObject a, JsonObject b):
                 foreach (var (key, value) in a)
                 {
                     string child = path.Length == 0 ? key : $"{path}.{key}";
                     if (!b.ContainsKey(key)) differences.Add($"`{child}`: {Show(value)} -> (absent)");
-                    else Walk(value, b[key], child, tolerance, differences);
+                    else Walk(value, b[key], child, tolerance, shapeOnly, differences);
                 }
                 foreach (var (key, value) in b)
                     if (!a.ContainsKey(key))
@@ -39,7 +42,7 @@ public static class JsonDifferences
                     differences.Add($"`{at}`: {a.Count} items -> {b.Count} items");
                     break;
                 }
-                for (int i = 0; i < a.Count; i++) Walk(a[i], b[i], $"{path}[{i}]", tolerance, differences);
+                for (int i = 0; i < a.Count; i++) Walk(a[i], b[i], $"{path}[{i}]", tolerance, shapeOnly, differences);
                 break;
             case (JsonValue a, JsonValue b) when IsNumber(a) && IsNumber(b):
                 double x = ToDouble(a), y = ToDouble(b);

@@ -30,7 +30,8 @@ public static class JsonSnapshot
     /// Compares <paramref name="result"/> without its provenance block with the verified file, within
     /// <paramref name="tolerance"/> for numbers and exactly for everything else; fails the test on a difference.
     /// </summary>
-    public static void Match(JsonObject result, string verifiedPath, Tolerance tolerance, bool accept)
+    /// <param name="shapeOnly">Paths whose values are checked for presence only (see <see cref="JsonDifferences.Find"/>).</param>
+    public static void Match(JsonObject result, string verifiedPath, Tolerance tolerance, bool accept, Func<string, bool>? shapeOnly = null)
     {
         // Through the result writer and back, so the received file and the comparison see the same 6-digit numbers.
         string text = ResultJson.Serialize(ResultDocument.WithoutProvenance(result));
@@ -61,7 +62,7 @@ public static class JsonSnapshot
                         $"The result was written to {receivedPath}; regenerate the snapshots with:\n  {AcceptCommand}");
             return;
         }
-        IReadOnlyList<string> differences = JsonDifferences.Find(verified, received, tolerance);
+        IReadOnlyList<string> differences = JsonDifferences.Find(verified, received, tolerance, shapeOnly);
         if (differences.Count == 0)
         {
             File.Delete(receivedPath);

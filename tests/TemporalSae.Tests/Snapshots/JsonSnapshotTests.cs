@@ -93,6 +93,18 @@ public sealed class JsonSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void Shape_only_paths_ignore_their_values_but_not_their_keys()
+    {
+        var expected = Result(0.8);
+        var actual = Result(0.3);
+        static bool Core(string path) => path.StartsWith("evals.core.", StringComparison.Ordinal);
+        Assert.Empty(JsonDifferences.Find(expected, actual, Tolerance.Default, Core));
+        Assert.NotEmpty(JsonDifferences.Find(expected, actual, Tolerance.Default));
+        actual["evals"]!["core"]!.AsObject().Remove("reconstruction_quality");
+        Assert.Single(JsonDifferences.Find(expected, actual, Tolerance.Default, Core));
+    }
+
+    [Fact]
     public void A_missing_verified_file_fails_saying_how_to_create_it()
     {
         var failure = Assert.Throws<FailException>(() => Check(Result(0.8)));

@@ -5,6 +5,10 @@
 // Tolerance: relative 1e-2 + absolute 1e-6 for numbers (Tolerance.Snapshot), exactly for the rest. On one machine and
 // thread count a result is byte-identical, so any change there is real; the tolerance absorbs the float differences of
 // other CPUs, whose kernels sum in other orders and which a 16-step tiny training amplifies (see Tolerance.Snapshot).
+// Except: evaluations that count discrete outcomes on a handful of smoke-sized examples (a question answered or not, a
+// probe's 8 test examples, a latent active or not at 16 targets) move by a whole example when another CPU's 1e-3 drift
+// tips one borderline case, far beyond any float tolerance. Their values are checked for presence only; their keys,
+// array lengths and every other section are compared as above.
 using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
@@ -66,8 +70,15 @@ public sealed class SmokeSnapshotTests(SmokeRunFolder folder, ITestOutputHelper 
         output.WriteLine(log.ToString());
 
         var result = JsonNode.Parse(File.ReadAllText(resultPath))!.AsObject();
-        JsonSnapshot.Match(result, Path.Combine(SnapshotFolder, $"{name}.verified.json"), Tolerance.Snapshot, JsonSnapshot.Accepting);
+        JsonSnapshot.Match(result, Path.Combine(SnapshotFolder, $"{name}.verified.json"), Tolerance.Snapshot, JsonSnapshot.Accepting, CountsFewExamples);
     }
+
+    static bool CountsFewExamples(string path) =>
+        path.StartsWith("evals.unlearning.", StringComparison.Ordinal)
+        || path.StartsWith("evals.sparse_probing.", StringComparison.Ordinal)
+        || path.StartsWith("evals.stability.", StringComparison.Ordinal)
+        || (path.StartsWith("evals.smoothness.", StringComparison.Ordinal)
+            && (path.EndsWith(".persistence", StringComparison.Ordinal) || path.EndsWith(".distinct_latents_per_sequence", StringComparison.Ordinal)));
 
     [Theory]
     [MemberData(nameof(RealModelExperiments))]
