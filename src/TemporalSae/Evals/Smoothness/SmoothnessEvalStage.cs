@@ -13,6 +13,7 @@ namespace TemporalSae.Evals.Smoothness;
 public sealed class SmoothnessEvalStage : EvalStage
 {
     public override string Name => "smoothness";
+    public override int Version => 2;
     public override JsonObject Build(StageContext context, string folder)
     {
         SmoothnessEvalConfig smoothness = context.Config.Evals.Smoothness;
