@@ -21,6 +21,9 @@ public static class ExperimentLog
         ("dead fraction", "stages.sae.dead_fraction"),
         ("top-1 acc. clean", "evals.capability.next_token_accuracy.top1_accuracy_clean"),
         ("top-1 acc. with SAE", "evals.capability.next_token_accuracy.top1_accuracy_sae"),
+        ("unlearning score", "evals.unlearning.unlearning.unlearning_score"),
+        ("SAE top-1 probe acc.", "evals.sparse_probing.sae.sae_top_1_test_accuracy"),
+        ("Jaccard at w = 8", "evals.stability.by_window.8.jaccard"),
     ];
 
     // Corpus and store counts are the same for every run on the built-in model; the log shows what differs.
