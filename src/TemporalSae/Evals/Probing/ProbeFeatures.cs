@@ -2,7 +2,6 @@
 // activation x (stopped after the hook's block) and the SAE's features f = Encode(x) of whole windows, so temporal
 // SAEs see each window causally with its boundaries. Kept per example only, as SAEBench's sparse_probing does:
 // window means over non-special tokens for document-level tasks, single positions for token-level ones.
-using TemporalSae.Models;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Probing;
@@ -26,8 +25,7 @@ public sealed record ProbeFeatures(FeatureMatrix WindowModel, FeatureMatrix Wind
             {
                 using var scope = NewDisposeScope();
                 int rows = (int)batch.Gpt2Ids.shape[0];
-                Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
-                Tensor x = inputs.Subject.Model.Forward(ids, new ResidHook(inputs.Layer, StopAfter: true)).ResidPost!;   // [B, T, d]
+                Tensor x = inputs.HookActivations(batch.Gpt2Ids);                                                        // [B, T, d]
                 Tensor f = inputs.Sae.Encode(batch.Activations(x));                                                      // [B, T, d_sae]
                 CopyRows(MeanPool(x, batch.Special), windowModel, start);
                 CopyRows(MeanPool(f, batch.Special), windowSae, start);

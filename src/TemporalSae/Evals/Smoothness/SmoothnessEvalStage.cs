@@ -3,7 +3,6 @@
 // level, "all" (every latent) is reported first.
 using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
-using TemporalSae.Models;
 using TemporalSae.Pipeline;
 using TemporalSae.Saes;
 using static TorchSharp.torch;
@@ -26,7 +25,7 @@ public sealed class SmoothnessEvalStage : EvalStage
             foreach (EvalBatch batch in inputs.TestWindows(smoothness.Tokens).Batches(smoothness.BatchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor x = inputs.Subject.Model.Forward(inputs.Subject.ToModelIds(batch.Gpt2Ids), new ResidHook(inputs.Layer, StopAfter: true)).ResidPost!;
+                Tensor x = inputs.HookActivations(batch.Gpt2Ids);
                 Tensor f = inputs.Sae.Encode(batch.Activations(x));                             // [B, T, d_sae]
                 measure.Add(f, smoothness.Segment == "document" ? batch.DocumentIds : batch.SentenceIds, batch.Special);
             }

@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using TemporalSae.Data;
 using TemporalSae.Manifests;
-using TemporalSae.Models;
 using TemporalSae.Pipeline;
 using TemporalSae.Saes;
 using static TorchSharp.torch;
@@ -57,7 +56,7 @@ public sealed class StabilityEvalStage : EvalStage
     /// <summary>Features [B, d_sae] of the last position of gpt2Ids [B, T], the SAE seeing the whole sequence.</summary>
     static Tensor TargetFeatures(EvalInputs inputs, Tensor gpt2Ids, Tensor documentIds, Tensor sentenceIds, Tensor special)
     {
-        Tensor x = inputs.Subject.Model.Forward(inputs.Subject.ToModelIds(gpt2Ids), new ResidHook(inputs.Layer, StopAfter: true)).ResidPost!;
+        Tensor x = inputs.HookActivations(gpt2Ids);
         Tensor f = inputs.Sae.Encode(new ActivationBatch(x, documentIds, sentenceIds, special));  // [B, T, d_sae]
         return f.select(1, -1);                                                                   // [B, d_sae]
     }

@@ -190,7 +190,7 @@ public sealed class UnlearningEvalStage : EvalStage
             foreach (EvalBatch batch in windows.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor x = inputs.Subject.Model.Forward(inputs.Subject.ToModelIds(batch.Gpt2Ids), new ResidHook(inputs.Layer, StopAfter: true)).ResidPost!;
+                Tensor x = inputs.HookActivations(batch.Gpt2Ids);
                 Tensor f = inputs.Sae.Encode(batch.Activations(x));                             // [B, T, d_sae]
                 Tensor side = SideMask(batch, inSide);                                            // [B, T]
                 fired.add_(f.gt(0).logical_and(side.unsqueeze(-1)).sum([0, 1]).to_type(ScalarType.Float64));
