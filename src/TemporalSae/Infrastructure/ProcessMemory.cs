@@ -3,9 +3,8 @@ namespace TemporalSae.Infrastructure;
 /// <summary>
 /// Resident memory of this process from Linux's /proc/self/status, with the high-water mark reset through
 /// /proc/self/clear_refs ("5", Linux >= 4.0). Native LibTorch memory is invisible to the .NET GC, so RSS is the honest
-/// measure. LibTorch's CPU allocator does not cache, and tensors above glibc's mmap threshold go back to the system
-/// when freed, so for large tensors the high-water mark follows live tensor bytes; small tensors may be served from
-/// memory the process already holds and are under-counted: measure with realistic shapes.
+/// measure. Freed memory is kept for reuse (<see cref="KeepFreedMemoryForReuse"/>), so a measurement first hands it
+/// back to the system; then the high-water mark follows live tensor bytes.
 /// Elsewhere the GC's view of the working set is the fallback.
 /// </summary>
 public static class ProcessMemory
@@ -37,7 +36,7 @@ public static class ProcessMemory
         GC.WaitForPendingFinalizers();
         GC.Collect();
         // Hand memory freed by earlier work back to the system, so that a second measurement in the same process
-        // does not reuse it unseen (glibc keeps freed chunks below the mmap threshold in the heap).
+        // does not reuse it unseen (freed memory is kept for reuse: KeepFreedMemoryForReuse).
         if (OperatingSystem.IsLinux()) MallocTrim(0);
         ResetPeak();
         long before = CurrentRssBytes();
@@ -45,8 +44,24 @@ public static class ProcessMemory
         return (result, PeakRssBytes() - before);
     }
 
+    /// <summary>
+    /// Makes glibc serve every allocation from the heap (no per-allocation mmap) and keep freed memory instead of
+    /// returning it to the system, so buffers freed by one training step are reused by the next without page faults.
+    /// Peak resident memory is unchanged: it is bounded by the live bytes, as before.
+    /// </summary>
+    public static void KeepFreedMemoryForReuse()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int MTrimThreshold = -1, MMmapMax = -4;
+        Mallopt(MMmapMax, 0);
+        Mallopt(MTrimThreshold, int.MaxValue);
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
     static extern int MallocTrim(nuint pad);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    static extern int Mallopt(int param, int value);
 
     static long? ReadStatusKb(string field)
     {
