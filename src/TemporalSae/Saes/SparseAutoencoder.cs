@@ -104,8 +104,11 @@ public abstract class SparseAutoencoder : nn.Module
     public static Tensor PreActivation(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec)
     {
         using var centred = (x - bDec).reshape(-1, x.shape[^1]);                      // [tokens, d_in]
-        using var z = torch.addmm(bEnc, centred, wEnc, 1, 1);                           // [tokens, d_sae]
-        return z.view([.. x.shape[..^1], wEnc.shape[1]]);                              // [.., d_sae]
+        var z = torch.addmm(bEnc, centred, wEnc, 1, 1);                                 // [tokens, d_sae]
+        // Token batches get z itself, not a view of it: an in-place op on a view (StandardSae's ReLU) would make
+        // autograd copy the whole gradient twice in the backward pass (CopySlices).
+        if (x.dim() == 2) return z;
+        using (z) return z.view([.. x.shape[..^1], wEnc.shape[1]]);                    // [.., d_sae]
     }
 
     /// <summary>Mean of a per-token quantity [..] over the tokens that are not special.</summary>

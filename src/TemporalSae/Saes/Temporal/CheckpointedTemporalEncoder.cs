@@ -24,7 +24,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         var bEnc = (Tensor)vars[2];
         var bDec = (Tensor)vars[3];
         var c = (Tensor)vars[4];
-        int lags = (vars.Length - 5) / 2;
+        int lags = vars.Length - 5;
         var masks = ConvolutionMasks.FromSaved(vars.Skip(5).Select(v => v as Tensor).ToArray(), 0, lags);
         ctx.save_for_backward([x, wEnc, bEnc, bDec, c, .. masks.Tensors!]);
         ctx.save_data("lags", lags);
@@ -35,6 +35,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        GradientHandoff.ReleaseEarlier();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         Tensor x = saved[0], wEnc = saved[1], bEnc = saved[2], bDec = saved[3], c = saved[4];
@@ -42,7 +43,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         var masks = ConvolutionMasks.FromSaved(saved, 5, lags);
 
         var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);
-        var (gz, gc) = TemporalConvolution.Backward(gradOutput, z, c, masks, ghIsScratch: false, releaseZ: true);
+        var (gz, gc) = TemporalConvolution.Backward(gradOutput, z, c, masks, releaseZ: true);
 
         long dIn = x.shape[^1], dSae = wEnc.shape[1];
         var gzFlat = gz.view(-1, dSae);                                    // [N, d_sae]
@@ -51,8 +52,7 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         var gBEnc = gzFlat.sum([0]);                                         // [d_sae]
         var gCentred = gzFlat.matmul(wEnc.t());                            // [N, d_in]
         var gBDec = gCentred.sum([0]).neg_();                                // [d_in]
-        var gX = (bool)ctx.get_data("x_requires_grad") ? gCentred.view(x.shape).MoveToOuterDisposeScope() : null;
-        return [gX!, gWEnc.MoveToOuterDisposeScope(), gBEnc.MoveToOuterDisposeScope(), gBDec.MoveToOuterDisposeScope(),
-            gc.MoveToOuterDisposeScope(), .. Enumerable.Repeat<Tensor>(null!, 2 * lags)];
+        var gX = (bool)ctx.get_data("x_requires_grad") ? gCentred.view(x.shape) : null;
+        return GradientHandoff.Return(gradOutput, [gX, gWEnc, gBEnc, gBDec, gc, .. new Tensor?[lags]]);
     }
 }

@@ -75,6 +75,7 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        GradientHandoff.ReleaseEarlier();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         Tensor f = saved[0], norms = saved[1], sums = saved[2];
@@ -103,12 +104,19 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
             using var inner = torch.NewDisposeScope();
             var ws = torch.tensor(w, device: f.device).to_type(f.dtype);  // [d_sae]
             gNorms.addcmul_(ws, sums[k], 1);
-            var grad = f.narrow(1, s, t - s) - f.narrow(1, 0, t - s);       // [B, T-s, d_sae]
-            grad.sign_().mul_(ws * norms).mul_(saved[3 + k].unsqueeze(-1));
-            gf.narrow(1, s, t - s).add_(grad);
-            gf.narrow(1, 0, t - s).sub_(grad);
+            var weights = ws * norms;
+            var pairs = saved[3 + k].unsqueeze(-1);                          // [B, T-s, 1]
+            foreach (var (start, length) in SequenceBlocks.Of(f.shape[0]))
+            {
+                using var block = torch.NewDisposeScope();
+                var rows = f.narrow(0, start, length);
+                var grad = rows.narrow(1, s, t - s) - rows.narrow(1, 0, t - s);   // [b, T-s, d_sae]
+                grad.sign_().mul_(weights).mul_(pairs.narrow(0, start, length));
+                var gRows = gf.narrow(0, start, length);
+                gRows.narrow(1, s, t - s).add_(grad);
+                gRows.narrow(1, 0, t - s).sub_(grad);
+            }
         }
-        return [gf.MoveToOuterDisposeScope(), gNorms.MoveToOuterDisposeScope(), null!,
-            .. Enumerable.Repeat<Tensor>(null!, plan.Scales.Length)];
+        return GradientHandoff.Return(gradOutput, [gf, gNorms, null, .. new Tensor?[plan.Scales.Length]]);
     }
 }

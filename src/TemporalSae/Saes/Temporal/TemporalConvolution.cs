@@ -9,35 +9,45 @@ namespace TemporalSae.Saes.Temporal;
 
 /// <summary>
 /// The buffer masks of one batch: <c>Masks[j]</c> is m_j for t = j..T-1 as float [B, T-j, 1], or null when no pair
-/// at lag j is cut (then the shift alone limits the buffer). <c>CutRows[j]</c> lists the flattened positions b*T+t whose
-/// run length is j-1: from lag j on they have no valid partner, which lets the backward zero them progressively
-/// instead of building masked copies.
+/// at lag j is cut (then the shift alone limits the buffer).
 /// </summary>
-internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks, IReadOnlyList<Tensor?> CutRows)
+internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
 {
     public static ConvolutionMasks Of(TemporalSegments segments, int buffer)
     {
         int lags = Math.Min(buffer, segments.T);
         var masks = new Tensor?[lags];
-        var rows = new Tensor?[lags];
         if (segments.HasCuts(lags - 1))
             for (int j = 1; j < lags; j++)
-            {
                 masks[j] = segments.BufferMask(j);
-                rows[j] = segments.RowsWithRun(j - 1);
-            }
-        return new ConvolutionMasks(masks, rows);
+        return new ConvolutionMasks(masks);
     }
 
     /// <summary>
     /// The mask tensors as autograd-function arguments (nulls where absent). Passing them as tensors lets the node
     /// own them through save_for_backward, so a caller's dispose scope may end before the backward pass runs.
     /// </summary>
-    public IEnumerable<Tensor?> Tensors => Masks.Concat(CutRows);
+    public IEnumerable<Tensor?> Tensors => Masks;
 
     /// <summary>Rebuilds the masks from saved variables laid out as <see cref="Tensors"/>.</summary>
     public static ConvolutionMasks FromSaved(IReadOnlyList<Tensor?> saved, int offset, int lags) =>
-        new(saved.Skip(offset).Take(lags).ToArray(), saved.Skip(offset + lags).Take(lags).ToArray());
+        new(saved.Skip(offset).Take(lags).ToArray());
+}
+
+/// <summary>
+/// Elementwise work on [B, T, d_sae] tensors in blocks of whole sequences: each element gets the same operations as in
+/// one pass over the batch (the same bits), while a temporary holds an eighth of the batch instead of all of it.
+/// </summary>
+internal static class SequenceBlocks
+{
+    const int Blocks = 8;
+
+    public static IEnumerable<(long Start, long Length)> Of(long sequences)
+    {
+        long size = Math.Max(1, (sequences + Blocks - 1) / Blocks);
+        for (long start = 0; start < sequences; start += size)
+            yield return (start, Math.Min(size, sequences - start));
+    }
 }
 
 internal static class TemporalConvolution
@@ -66,13 +76,12 @@ internal static class TemporalConvolution
     }
 
     /// <summary>
-    /// Gradients of <see cref="Convolve"/>: gz [B, T, d_sae] and gc [K, d_sae]. When <paramref name="ghIsScratch"/>
-    /// the caller owns gh and it is overwritten (rows zeroed lag by lag), which avoids masked copies.
-    /// <paramref name="releaseZ"/> disposes z as soon as gc is known, before gz is allocated.
+    /// Gradients of <see cref="Convolve"/>: gz [B, T, d_sae] and gc [K, d_sae]. <paramref name="releaseZ"/> disposes z
+    /// as soon as gc is known, before gz is allocated.
     /// </summary>
-    public static (Tensor Gz, Tensor Gc) Backward(Tensor gh, Tensor z, Tensor c, ConvolutionMasks masks, bool ghIsScratch, bool releaseZ)
+    public static (Tensor Gz, Tensor Gc) Backward(Tensor gh, Tensor z, Tensor c, ConvolutionMasks masks, bool releaseZ)
     {
-        long t = z.shape[1], d = z.shape[2];
+        long t = z.shape[1];
         int lags = masks.Masks.Count;
         var gc = torch.zeros(c.shape, c.dtype, c.device);
         // gc_j = sum_{b,t} gh_t * z_{t-j} * m_{t,j}: one lag at a time so that only one temporary is alive.
@@ -87,28 +96,18 @@ internal static class TemporalConvolution
         }
         if (releaseZ) z.Dispose();
 
+        // gz_{t-j} += c_j * gh_t * m_{t,j}
         var gz = gh * c[0];
         for (int j = 1; j < lags; j++)
         {
             using var scope = torch.NewDisposeScope();
             var gzs = gz.narrow(1, 0, t - j);
+            var ghs = gh.narrow(1, j, t - j);
             if (masks.Masks[j] is { } m)
-            {
-                if (ghIsScratch)
-                {
-                    // Positions whose segment started j-1 steps ago have no partner at lag j or beyond.
-                    gh.view(-1, d).index_fill_(0, masks.CutRows[j]!, 0);
-                    gzs.addcmul_(gh.narrow(1, j, t - j), c[j], 1);
-                }
-                else
-                {
-                    gzs.addcmul_(gh.narrow(1, j, t - j) * m, c[j], 1);
-                }
-            }
+                foreach (var (start, length) in SequenceBlocks.Of(gz.shape[0]))
+                    gzs.narrow(0, start, length).addcmul_(ghs.narrow(0, start, length) * m.narrow(0, start, length), c[j], 1);
             else
-            {
-                gzs.addcmul_(gh.narrow(1, j, t - j), c[j], 1);
-            }
+                gzs.addcmul_(ghs, c[j], 1);
         }
         return (gz, gc);
     }
@@ -126,7 +125,7 @@ internal sealed class TemporalConvolutionFunction : SingleTensorFunction<Tempora
     {
         var z = (Tensor)vars[0];
         var c = (Tensor)vars[1];
-        int lags = (vars.Length - 2) / 2;
+        int lags = vars.Length - 2;
         var masks = ConvolutionMasks.FromSaved(vars.Skip(2).Select(v => v as Tensor).ToArray(), 0, lags);
         ctx.save_for_backward([z, c, .. masks.Tensors!]);
         ctx.save_data("lags", lags);
@@ -135,12 +134,12 @@ internal sealed class TemporalConvolutionFunction : SingleTensorFunction<Tempora
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        GradientHandoff.ReleaseEarlier();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         int lags = (int)ctx.get_data("lags");
         var masks = ConvolutionMasks.FromSaved(saved, 2, lags);
-        var (gz, gc) = TemporalConvolution.Backward(gradOutput, saved[0], saved[1], masks, ghIsScratch: false, releaseZ: false);
-        // The engine reads the returned handles after this method returns, so they leave the local scope.
-        return [gz.MoveToOuterDisposeScope(), gc.MoveToOuterDisposeScope(), .. Enumerable.Repeat<Tensor>(null!, 2 * lags)];
+        var (gz, gc) = TemporalConvolution.Backward(gradOutput, saved[0], saved[1], masks, releaseZ: false);
+        return GradientHandoff.Return(gradOutput, [gz, gc, .. new Tensor?[lags]]);
     }
 }

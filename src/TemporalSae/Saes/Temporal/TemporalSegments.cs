@@ -125,16 +125,6 @@ internal sealed class TemporalSegments
         return torch.tensor(values, [B, T - j, 1], device: Device);
     }
 
-    /// <summary>Flattened positions b*T+t (t &gt; 0) whose run length is exactly r, as int64 [n].</summary>
-    public Tensor RowsWithRun(long r)
-    {
-        var rows = new List<long>();
-        for (int row = 0; row < B; row++)
-            for (int col = 1; col < T; col++)
-                if (runs[row * T + col] == r) rows.Add(row * T + col);
-        return torch.tensor(rows.ToArray(), device: Device);
-    }
-
     /// <summary>
     /// Loss pairs (t, t-s) for t = s..T-1 as float [B, T-s]: same segment and neither token special.
     /// </summary>

@@ -56,7 +56,7 @@ public class TemporalStepCostTests(ITestOutputHelper output)
     public void Checkpointing_lowers_the_measured_peak_memory()
     {
         if (!ProcessMemory.Supported) return;
-        // Quick shape: each [B, T, d_sae] tensor (36 MiB) is above glibc's largest mmap threshold, so RSS tracks it.
+        // Quick shape: each [B, T, d_sae] tensor is 36 MiB, large against everything else the step allocates.
         int dIn = Full ? 768 : 64, dSae = Full ? 6144 : 4608, b = Full ? 32 : 16, t = 128, repeats = Full ? 3 : 1;
         torch.set_num_threads(2);
         var batch = TemporalTestData.Batch(b, t, dIn, seed: 1);
@@ -78,11 +78,10 @@ public class TemporalStepCostTests(ITestOutputHelper output)
         output.WriteLine($"estimate: {TemporalMemoryEstimate.Estimate(new TemporalMemoryShapes(b, t, dIn, dSae, 4, false)) / 1048576.0:F0} MiB, " +
             $"checkpointed {TemporalMemoryEstimate.Estimate(new TemporalMemoryShapes(b, t, dIn, dSae, 4, true)) / 1048576.0:F0} MiB (with optimiser state)");
 
-        // Checkpointing drops the saved pre-activations z, one [B, T, d_sae] tensor, but the process-wide peak shows the
-        // saving only when the step's peak falls outside the encoder's backward (where z is recomputed). Measured: 1.05
-        // tensors at the quick shape on one machine, none on another of the same kind; 0.43 at the reference shape.
-        // So everywhere it must never cost memory, and with TSAE_TEMPORAL_STEP_FULL=1 it must save a quarter tensor.
-        long required = Full ? tensorBytes / 4 : -tensorBytes / 8;
+        // Checkpointing drops the saved pre-activations z, one [B, T, d_sae] tensor, from the whole backward pass (the
+        // recomputed z is released before its gradient is allocated). Measured: 1.2 tensors saved at the quick shape,
+        // 1.1 at the reference shape; half a tensor is required.
+        long required = tensorBytes / 2;
         Assert.True(withCheckpointing.PeakBytes < temporal.PeakBytes - required,
             $"checkpointed peak {withCheckpointing.PeakBytes} is not below the plain temporal peak {temporal.PeakBytes} minus {required} bytes");
     }
