@@ -3,8 +3,8 @@ namespace TemporalSae.Infrastructure;
 /// <summary>
 /// Resident memory of this process from Linux's /proc/self/status, with the high-water mark reset through
 /// /proc/self/clear_refs ("5", Linux >= 4.0). Native LibTorch memory is invisible to the .NET GC, so RSS is the honest
-/// measure. Freed memory is kept for reuse (<see cref="KeepFreedMemoryForReuse"/>), so a measurement first hands it
-/// back to the system; then the high-water mark follows live tensor bytes.
+/// measure of what the process holds; freed memory is kept for reuse (<see cref="KeepFreedMemoryForReuse"/>), so what a
+/// piece of work needs is measured from glibc's count of live allocations instead (<see cref="MeasurePeakAbove"/>).
 /// Elsewhere the GC's view of the working set is the fallback.
 /// </summary>
 public static class ProcessMemory
@@ -15,50 +15,109 @@ public static class ProcessMemory
     /// <summary>Current resident set size in bytes.</summary>
     public static long CurrentRssBytes() => ReadStatusKb("VmRSS:") * 1024 ?? Environment.WorkingSet;
 
-    /// <summary>Peak resident set size in bytes since start or since the last <see cref="ResetPeak"/>.</summary>
-    public static long PeakRssBytes() => ReadStatusKb("VmHWM:") * 1024 ?? Environment.WorkingSet;
-
-    /// <summary>Restarts peak tracking at the current resident size, so a stage or step measures its own peak.</summary>
-    public static void ResetPeak()
+    /// <summary>
+    /// Starts measuring the peak resident size from now. Windows nest: Linux keeps one high-water mark per process, so
+    /// opening a window resets it, and the mark reached before the reset is kept for the windows already open.
+    /// </summary>
+    public static PeakWindow OpenPeakWindow()
     {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        lock (CutPeaks)
+        {
+            CutPeaks.Add(ReadStatusKb("VmHWM:") * 1024 ?? 0);
+            try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return new PeakWindow(CutPeaks.Count);
+        }
     }
 
-    /// <summary>Peak resident bytes above the resident size at the start, while <paramref name="action"/> runs.</summary>
-    public static long MeasurePeakAbove(Action action) => MeasurePeakAbove(() => { action(); return 0; }).PeakBytes;
-
-    /// <summary><paramref name="action"/>'s result and its peak resident bytes above the resident size at the start.</summary>
-    public static (T Result, long PeakBytes) MeasurePeakAbove<T>(Func<T> action)
+    /// <summary>Peak resident set size in bytes since <paramref name="window"/> opened.</summary>
+    public static long PeakRssBytes(PeakWindow window)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        // Hand memory freed by earlier work back to the system, so that a second measurement in the same process
-        // does not reuse it unseen (freed memory is kept for reuse: KeepFreedMemoryForReuse).
-        if (OperatingSystem.IsLinux()) MallocTrim(0);
-        ResetPeak();
-        long before = CurrentRssBytes();
-        T result = action();
-        return (result, PeakRssBytes() - before);
+        long peak = ReadStatusKb("VmHWM:") * 1024 ?? Environment.WorkingSet;
+        lock (CutPeaks)
+            for (int i = window.ResetsBefore; i < CutPeaks.Count; i++) peak = Math.Max(peak, CutPeaks[i]);
+        return peak;
     }
+
+    /// <summary>High-water marks cut by <see cref="OpenPeakWindow"/>, in order.</summary>
+    static readonly List<long> CutPeaks = [];
+
+    /// <summary>
+    /// Peak bytes of live native allocations above those live at the start, while <paramref name="action"/> runs:
+    /// glibc's own count of allocated bytes (mallinfo2), sampled every millisecond on another thread. It counts the
+    /// tensors the action holds, not what the heap keeps for reuse, so it does not depend on earlier work; tensors
+    /// live for less than a millisecond may be missed. Elsewhere than Linux: the resident-size peak.
+    /// </summary>
+    public static long MeasurePeakAbove(Action action)
+    {
+        CollectGarbage();
+        if (!OperatingSystem.IsLinux())
+        {
+            var window = OpenPeakWindow();
+            long resident = CurrentRssBytes();
+            action();
+            return PeakRssBytes(window) - resident;
+        }
+        long start = LiveNativeBytes(), peak = start;
+        bool running = true;
+        var sampler = new Thread(() =>
+        {
+            while (Volatile.Read(ref running))
+            {
+                long live = LiveNativeBytes();
+                if (live > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, live);
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Name = "peak memory sampler" };
+        sampler.Start();
+        try { action(); }
+        finally
+        {
+            Volatile.Write(ref running, false);
+            sampler.Join();
+        }
+        return Math.Max(peak, LiveNativeBytes()) - start;
+    }
+
+    /// <summary>Bytes glibc has handed out and not yet had back: heap chunks in use plus mapped chunks.</summary>
+    static long LiveNativeBytes()
+    {
+        MallInfo2 info = MallInfo2Native();
+        return (long)(info.Uordblks + info.Hblkhd);
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    struct MallInfo2
+    {
+        public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+    static extern MallInfo2 MallInfo2Native();
 
     /// <summary>
     /// Makes glibc serve every allocation from the heap (no per-allocation mmap) and keep freed memory instead of
     /// returning it to the system, so buffers freed by one training step are reused by the next without page faults.
-    /// Peak resident memory is unchanged: it is bounded by the live bytes, as before.
+    /// Resident memory then also holds what the heap keeps for reuse (its fragmentation included); what work needs is
+    /// measured by <see cref="MeasurePeakAbove"/>, which counts live allocations.
     /// </summary>
     public static void KeepFreedMemoryForReuse()
     {
         if (!OperatingSystem.IsLinux()) return;
-        const int MTrimThreshold = -1, MMmapMax = -4;
         Mallopt(MMmapMax, 0);
         Mallopt(MTrimThreshold, int.MaxValue);
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    static extern int MallocTrim(nuint pad);
+    const int MTrimThreshold = -1, MMmapMax = -4;
+
+    /// <summary>Collects the managed heap, so native memory whose TorchSharp handles wait for finalisers is freed.</summary>
+    public static void CollectGarbage()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
     static extern int Mallopt(int param, int value);
@@ -72,3 +131,6 @@ public static class ProcessMemory
         return null;
     }
 }
+
+/// <summary>A span of time whose peak resident size <see cref="ProcessMemory.PeakRssBytes"/> reports.</summary>
+public readonly record struct PeakWindow(int ResetsBefore);

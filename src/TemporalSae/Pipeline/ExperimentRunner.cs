@@ -39,7 +39,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
             var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log, scratch);
 
             log.WriteLine($"[{stage.Name}] key {key[..12]}");
-            ProcessMemory.ResetPeak();
+            var memory = ProcessMemory.OpenPeakWindow();
             var clock = Stopwatch.StartNew();
             (CachedArtifact artifact, JsonObject summary) = BuildOrReuse(cache, stage, key, context);
             clock.Stop();
@@ -52,7 +52,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
             {
                 ["from_cache"] = artifact.FromCache,
                 ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
-                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes() / 1048576.0, 1),
+                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes(memory) / 1048576.0, 1),
                 ["cache_key"] = key,
                 ["build"] = ReadBuildRecord(artifact.Folder),
             };
@@ -94,13 +94,13 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     {
         CachedArtifact artifact = cache.GetOrBuild(stage.Name, key, folder =>
         {
-            ProcessMemory.ResetPeak();
+            var memory = ProcessMemory.OpenPeakWindow();
             var clock = Stopwatch.StartNew();
             JsonObject built = stage.Build(context, folder);
             var record = new JsonObject
             {
                 ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
-                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes() / 1048576.0, 1),
+                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssBytes(memory) / 1048576.0, 1),
                 ["threads"] = context.Config.Threads,
                 ["cpu"] = Provenance.CpuModel(),
                 ["built_utc"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),

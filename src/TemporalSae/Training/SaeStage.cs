@@ -24,7 +24,13 @@ public sealed class SaeStage : Stage
     // 2: b_dec starts at the data mean.
     public override int Version => 3;
 
-    public override JsonNode KeyMaterial(ExperimentConfig config) => Sections(config, "sae", "training");
+    public override JsonNode KeyMaterial(ExperimentConfig config)
+    {
+        JsonObject material = Sections(config, "sae", "training");
+        if (config.Sae.Architecture == TemporalSparseAutoencoder.RegistryKey)
+            material["temporal_version"] = TemporalSparseAutoencoder.Version;
+        return material;
+    }
 
     public override JsonObject Build(StageContext context, string folder)
     {
@@ -40,11 +46,9 @@ public sealed class SaeStage : Stage
 
         using SparseAutoencoder sae = SaeRegistry.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
         var trainer = new SaeTrainer(config.Training, context.Log);
-        // The memory training itself needs, above what the process held when it started (the store's metadata, the
-        // runtime): the number gradient checkpointing is meant to lower.
-        var (outcome, trainingPeak) = ProcessMemory.MeasurePeakAbove(() =>
-            trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none"));
-        context.Measurements["training_peak_above_start_mb"] = Math.Round(trainingPeak / 1048576.0, 1);
+        var outcome = trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none");
+        // What a training step needs (the number gradient checkpointing is meant to lower), beside the stage's peak.
+        context.Measurements["training_step_peak_mb"] = Math.Round(outcome.StepPeakBytes / 1048576.0, 1);
 
         AtomicFile.WriteAllText(Path.Combine(folder, LogFile), string.Join('\n', outcome.LogLines) + "\n");
         var metadata = new SaeLensMetadata(config.SubjectModel.Kind == "builtin" ? "temporalsae/brown-gpt2" : config.SubjectModel.Path,

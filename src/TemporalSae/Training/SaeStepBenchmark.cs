@@ -41,17 +41,17 @@ public static class SaeStepBenchmark
         };
         bool sequences = SaeRegistry.NeedsSequences(architecture);
         var source = new RandomBatches(dIn, batchTokens, sequences ? context : 0);
-        // One warm-up step outside the timing: first calls allocate and pick kernels.
+        // Two steps outside the timing: the first loads kernels, and the trainer measures the second's memory (with a
+        // sampling thread beside it).
         var config = new TrainingConfig
         {
-            Tokens = (long)(steps + 1) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
+            Tokens = (long)(steps + UntimedSteps) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
             LrWarmupSteps = 0, L1WarmupSteps = 0, DeadWindowFraction = 0.5,
         };
         using SparseAutoencoder model = SaeRegistry.Create(sae, dIn, seed: 1);
-        var timer = new StepTimer(source);
+        var timer = new StepTimer(source, steps);
         string scratch = Path.Combine(Path.GetTempPath(), $"tsae-bench-{Guid.NewGuid():N}");
-        long peakBytes = ProcessMemory.MeasurePeakAbove(() =>
-            new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false)).PeakBytes;
+        long peakBytes = new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false).StepPeakBytes;
         double seconds = timer.Elapsed.TotalSeconds / steps;
         return new SaeStepMeasurement(architecture, seconds, source.TokensPerStep / seconds,
             StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0);
@@ -93,21 +93,27 @@ public static class SaeStepBenchmark
         }
     }
 
-    /// <summary>Times every step after the first (the warm-up).</summary>
-    sealed class StepTimer(IBatchSource inner) : IBatchSource
+    const int UntimedSteps = 2;
+
+    /// <summary>Times the steps after the untimed ones.</summary>
+    sealed class StepTimer(IBatchSource inner, int timedSteps) : IBatchSource
     {
         readonly Stopwatch clock = new();
-        int served;
         public TimeSpan Elapsed => clock.Elapsed;
         public long StepsPerEpoch => inner.StepsPerEpoch;
         public int TokensPerStep => inner.TokensPerStep;
         public int DIn => inner.DIn;
 
+        // The trainer reads a few batches to initialise the decoder bias before its training pass; each pass restarts
+        // the clock, so the training pass, the last one, is what it times.
         public IEnumerable<Saes.ActivationBatch> Epoch(long epoch)
         {
+            int served = 0;
             foreach (var batch in inner.Epoch(epoch))
             {
-                if (++served == 2) clock.Start(); // the second batch is requested when the warm-up step is done
+                // Batch k is requested when step k-1 is done.
+                if (++served == UntimedSteps + 1) clock.Restart();
+                if (served == UntimedSteps + timedSteps + 1) clock.Stop();
                 yield return batch;
             }
         }

@@ -15,7 +15,12 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Training;
 
-/// <summary>What training did: steps, the input scale folded into the weights, final terms and latent health.</summary>
+/// <summary>
+/// What training did: steps, the input scale folded into the weights, final terms and latent health.
+/// <c>StepPeakBytes</c> is a measurement of this machine, not a result: the peak memory of the second step (a
+/// steady-state one, unlike the first, which loads kernels) in live native allocations above those held before it
+/// (<see cref="ProcessMemory.MeasurePeakAbove"/>); 0 when fewer than two steps ran.
+/// </summary>
 public sealed record TrainingOutcome(
     long Steps,
     long Tokens,
@@ -24,7 +29,8 @@ public sealed record TrainingOutcome(
     double MeanL0,
     int DeadLatents,
     long DeadWindowTokens,
-    IReadOnlyList<string> LogLines)
+    IReadOnlyList<string> LogLines,
+    long StepPeakBytes)
 {
     public double DeadFraction(int dSae) => DeadLatents / (double)dSae;
 }
@@ -79,10 +85,9 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
         var lastTerms = new Dictionary<string, double>();
         double lastL0 = 0;
         long step = startStep;
-        foreach (ActivationBatch raw in Batches(source, startStep))
+        long stepPeakBytes = 0;
+        void TrainStep(ActivationBatch raw)
         {
-            if (step >= steps) { Dispose(raw); break; }
-            cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             ActivationBatch batch = raw with { X = raw.X.mul(scale) };
             Dispose(raw with { DocumentIds = null, SentenceIds = null, Special = null });
@@ -109,6 +114,15 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
                     DeadCount(sinceFired, deadWindow) / (double)sae.DSae));
             }
             progress.Report(step, forward.Loss.item<float>(), lastL0);
+        }
+
+        foreach (ActivationBatch raw in Batches(source, startStep))
+        {
+            if (step >= steps) { Dispose(raw); break; }
+            cancel.ThrowIfCancellationRequested();
+            // The memory a step needs: the peak of the second step, a steady-state one (the first loads kernels).
+            if (step == startStep + 1) stepPeakBytes = ProcessMemory.MeasurePeakAbove(() => TrainStep(raw));
+            else TrainStep(raw);
             // Some handles TorchSharp creates inside optimiser and autograd calls are released only by finalisers, and
             // native memory puts no pressure on the GC: without a periodic collection resident memory grows by about
             // one weight matrix per step (SaeTrainerMemoryTests).
@@ -130,7 +144,8 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
                 $"every one of the {sae.DSae} latents is dead at the end of training (none fired in the last {deadWindow} tokens); " +
                 "lower training.l1_coefficient or raise training.learning_rate");
         sae.FoldInputScale(scale);
-        return new TrainingOutcome(steps, steps * source.TokensPerStep, scale, lastTerms, lastL0, deadCount, deadWindow, logLines);
+        return new TrainingOutcome(steps, steps * source.TokensPerStep, scale, lastTerms, lastL0, deadCount, deadWindow, logLines,
+            stepPeakBytes);
     }
 
     /// <summary>Batches from <paramref name="startStep"/> on, across epochs.</summary>

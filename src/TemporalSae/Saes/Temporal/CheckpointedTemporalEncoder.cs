@@ -1,5 +1,5 @@
 // Gradient checkpointing of the Temporal SAE's encoder (SCIENCE.md, "The Temporal SAE" 5): one autograd node from
-// x to the pre-activations h that keeps only x and the parameters, and recomputes z = W_enc^T (x - b_dec) + b_enc
+// x to the features f = act(conv(z)) that keeps only x, the parameters and f, and recomputes z = W_enc^T (x - b_dec) + b_enc
 // in the backward pass. The plain path keeps z [B, T, d_sae] alive from the forward to the backward pass; this one
 // trades one extra encoder matmul for that tensor.
 using TorchSharp;
@@ -12,10 +12,10 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
 {
     public override string Name => "CheckpointedTemporalEncoder";
 
-    /// <summary>h [B, T, d_sae] from x [B, T, d_in]; gradients reach W_enc, b_enc, b_dec, c and (if needed) x.</summary>
-    public static Tensor Apply(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec, Tensor c, ConvolutionMasks masks) =>
-        apply([x, wEnc, bEnc, bDec, c, .. masks.Tensors.Cast<object?>()]);
-
+    /// <summary>f [B*T, d_sae] from x [B, T, d_in]; gradients reach W_enc, b_enc, b_dec, c and (if needed) x.</summary>
+    public static Tensor Apply(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec, Tensor c, TemporalActivation activation,
+        ConvolutionMasks masks) =>
+        apply([x, wEnc, bEnc, bDec, c, activation, .. masks.Tensors.Cast<object?>()]);
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -24,13 +24,16 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         var bEnc = (Tensor)vars[2];
         var bDec = (Tensor)vars[3];
         var c = (Tensor)vars[4];
-        int lags = vars.Length - 5;
-        var masks = ConvolutionMasks.FromSaved(vars.Skip(5).Select(v => v as Tensor).ToArray(), 0, lags);
-        ctx.save_for_backward([x, wEnc, bEnc, bDec, c, .. masks.Tensors!]);
+        var activation = (TemporalActivation)vars[5];
+        int lags = vars.Length - 6;
+        var masks = ConvolutionMasks.FromSaved(vars.Skip(6).Select(v => v as Tensor).ToArray(), 0, lags);
+        Tensor f;
+        using (var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec))
+            f = activation.Apply(TemporalConvolution.Convolve(z, c, masks)).view(-1, wEnc.shape[1]);   // [B*T, d_sae]
+        ctx.save_for_backward([x, wEnc, bEnc, bDec, c, f, .. masks.Tensors!]);
         ctx.save_data("lags", lags);
         ctx.save_data("x_requires_grad", x.requires_grad);
-        using var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);
-        return TemporalConvolution.Convolve(z, c, masks);
+        return f;
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
@@ -38,12 +41,14 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         GradientHandoff.ReleaseEarlier();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        Tensor x = saved[0], wEnc = saved[1], bEnc = saved[2], bDec = saved[3], c = saved[4];
+        Tensor x = saved[0], wEnc = saved[1], bEnc = saved[2], bDec = saved[3], c = saved[4], f = saved[5];
         int lags = (int)ctx.get_data("lags");
-        var masks = ConvolutionMasks.FromSaved(saved, 5, lags);
+        var masks = ConvolutionMasks.FromSaved(saved, 6, lags);
 
-        var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);
-        var (gz, gc) = TemporalConvolution.Backward(gradOutput, z, c, masks, releaseZ: true);
+        var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);        // [B, T, d_sae]
+        var gh = GradientHandoff.Writable(gradOutput).view(z.shape);
+        TemporalActivation.BackwardInPlace(gh, f.view(z.shape));
+        var (gz, gc) = TemporalConvolution.Backward(gh, z, c, masks, releaseZ: true);
 
         long dIn = x.shape[^1], dSae = wEnc.shape[1];
         var gzFlat = gz.view(-1, dSae);                                    // [N, d_sae]
@@ -53,6 +58,6 @@ internal sealed class CheckpointedTemporalEncoder : SingleTensorFunction<Checkpo
         var gCentred = gzFlat.matmul(wEnc.t());                            // [N, d_in]
         var gBDec = gCentred.sum([0]).neg_();                                // [d_in]
         var gX = (bool)ctx.get_data("x_requires_grad") ? gCentred.view(x.shape) : null;
-        return GradientHandoff.Return(gradOutput, [gX, gWEnc, gBEnc, gBDec, gc, .. new Tensor?[lags]]);
+        return GradientHandoff.Return(gradOutput, [gX, gWEnc, gBEnc, gBDec, gc, null, .. new Tensor?[lags]]);
     }
 }

@@ -39,4 +39,11 @@ internal static class GradientHandoff
         }
         return result;
     }
+
+    /// <summary>
+    /// The received gradient as a tensor the node may overwrite: itself when it is dense (then it is the sum the engine
+    /// accumulated for this node alone: the Temporal SAE's features have several consumers), else a dense copy (an
+    /// expanded gradient, as from a sum, shares one element among many positions).
+    /// </summary>
+    public static Tensor Writable(Tensor received) => received.is_contiguous() ? received.alias() : received.contiguous();
 }

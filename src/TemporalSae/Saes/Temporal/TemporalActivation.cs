@@ -29,4 +29,18 @@ internal sealed record TemporalActivation(string Kind, int K)
         var f = torch.zeros_like(h).scatter(-1, indices, torch.nn.functional.relu(values));
         return f.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Turns gf, the gradient at the output f [B, T, d_sae], into the gradient at the input h, in place: gf where f &gt; 0,
+    /// else 0, for both kinds (TopK-then-ReLU passes the gradient exactly where its output is positive). The same
+    /// values as autograd's ReLU and TopK backward, without their [B, T, d_sae] result tensor.
+    /// </summary>
+    public static void BackwardInPlace(Tensor gf, Tensor f)
+    {
+        foreach (var (start, length) in SequenceBlocks.Of(f.shape[0]))
+        {
+            using var scope = torch.NewDisposeScope();
+            gf.narrow(0, start, length).masked_fill_(f.narrow(0, start, length).le(0), 0);
+        }
+    }
 }

@@ -12,7 +12,8 @@ internal static class TemporalConsistencyLoss
 {
     /// <summary>
     /// Per-level consistency [L] (unweighted: the mean over the level's scales of L_tc(s) on its latents; 0 for a
-    /// level without scales or without any valid pair). f [B, T, d_sae], decoderNorms [d_sae].
+    /// level without scales or without any valid pair). f [B*T, d_sae] (tokens as rows, sequence by sequence),
+    /// decoderNorms [d_sae].
     /// A pair is valid when both positions are in the same segment (boundary-aware) and neither is a special token.
     /// </summary>
     public static Tensor PerLevel(Tensor f, Tensor decoderNorms, TemporalSegments segments, IReadOnlyList<ResolvedLevel> levels)
@@ -21,12 +22,12 @@ internal static class TemporalConsistencyLoss
         var masks = new Tensor[scales.Length];
         var counts = new long[scales.Length];
         for (int k = 0; k < scales.Length; k++) masks[k] = segments.PairMask(scales[k], out counts[k]);
-        return TemporalConsistencyFunction.apply([f, decoderNorms, new ConsistencyPlan(levels, scales, counts), .. masks]);
+        return TemporalConsistencyFunction.apply([f, decoderNorms, new ConsistencyPlan(levels, scales, counts, segments.T), .. masks]);
     }
 }
 
 /// <summary>The non-tensor description of one consistency computation.</summary>
-internal sealed record ConsistencyPlan(IReadOnlyList<ResolvedLevel> Levels, int[] Scales, long[] Counts);
+internal sealed record ConsistencyPlan(IReadOnlyList<ResolvedLevel> Levels, int[] Scales, long[] Counts, long T);
 
 internal sealed class TemporalConsistencyFunction : SingleTensorFunction<TemporalConsistencyFunction>
 {
@@ -34,13 +35,14 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
-        var f = (Tensor)vars[0];
+        var tokens = (Tensor)vars[0];
         var norms = (Tensor)vars[1];
         var plan = (ConsistencyPlan)vars[2];
         var masks = vars.Skip(3).Cast<Tensor>().ToArray();
-        long t = f.shape[1], d = f.shape[2];
+        long t = plan.T, d = tokens.shape[1];
 
         using var scope = torch.NewDisposeScope();
+        var f = tokens.view(-1, t, d);                                         // [B, T, d_sae]
         // A[k, i] = sum over valid pairs at scale k of |f_{t,i} - f_{t-s,i}|: [S, d_sae]. Saved variables are taken
         // after forward returns, so it must outlive this scope.
         var sums = torch.zeros([plan.Scales.Length, d], f.dtype, f.device).MoveToOuterDisposeScope();
@@ -68,7 +70,7 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
             }
             perLevel[l].copy_(value);
         }
-        ctx.save_for_backward([f, norms, sums, .. masks]);
+        ctx.save_for_backward([tokens, norms, sums, .. masks]);
         ctx.save_data("plan", plan);
         return perLevel.MoveToOuterDisposeScope();
     }
@@ -78,9 +80,10 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
         GradientHandoff.ReleaseEarlier();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        Tensor f = saved[0], norms = saved[1], sums = saved[2];
+        Tensor norms = saved[1], sums = saved[2];
         var plan = (ConsistencyPlan)ctx.get_data("plan");
-        long t = f.shape[1], d = f.shape[2];
+        long t = plan.T, d = saved[0].shape[1];
+        var f = saved[0].view(-1, t, d);                                       // [B, T, d_sae]
         float[] g = gradOutput.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
 
         var gf = torch.zeros_like(f);
@@ -117,6 +120,6 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
                 gRows.narrow(1, 0, t - s).sub_(grad);
             }
         }
-        return GradientHandoff.Return(gradOutput, [gf, gNorms, null, .. new Tensor?[plan.Scales.Length]]);
+        return GradientHandoff.Return(gradOutput, [gf.view(-1, d), gNorms, null, .. new Tensor?[plan.Scales.Length]]);
     }
 }

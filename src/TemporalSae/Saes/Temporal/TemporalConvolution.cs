@@ -35,8 +35,9 @@ internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
 }
 
 /// <summary>
-/// Elementwise work on [B, T, d_sae] tensors in blocks of whole sequences: each element gets the same operations as in
-/// one pass over the batch (the same bits), while a temporary holds an eighth of the batch instead of all of it.
+/// Work on [B, T, d_sae] tensors in blocks of whole sequences, so that a temporary holds an eighth of the batch instead
+/// of all of it. Elementwise work gets the same bits as one pass; a sum over blocks rounds differently, within float
+/// tolerance.
 /// </summary>
 internal static class SequenceBlocks
 {
@@ -52,6 +53,8 @@ internal static class SequenceBlocks
 
 internal static class TemporalConvolution
 {
+    const int Blocks = 8;
+
     /// <summary>h = sum_j c_j * shift_j(z) * m_j. z [B, T, d_sae], c [K, d_sae] -> h [B, T, d_sae]. No autograd.</summary>
     public static Tensor Convolve(Tensor z, Tensor c, ConvolutionMasks masks)
     {
@@ -76,60 +79,72 @@ internal static class TemporalConvolution
     }
 
     /// <summary>
-    /// Gradients of <see cref="Convolve"/>: gz [B, T, d_sae] and gc [K, d_sae]. <paramref name="releaseZ"/> disposes z
-    /// as soon as gc is known, before gz is allocated.
+    /// Gradients of <see cref="Convolve"/>: gc [K, d_sae], and gz [B, T, d_sae] written over gh (which the caller gives
+    /// up). <paramref name="releaseZ"/> disposes z as soon as gc is known.
     /// </summary>
     public static (Tensor Gz, Tensor Gc) Backward(Tensor gh, Tensor z, Tensor c, ConvolutionMasks masks, bool releaseZ)
     {
         long t = z.shape[1];
         int lags = masks.Masks.Count;
         var gc = torch.zeros(c.shape, c.dtype, c.device);
-        // gc_j = sum_{b,t} gh_t * z_{t-j} * m_{t,j}: one lag at a time so that only one temporary is alive.
+        // gc_j = sum_{b,t} gh_t * z_{t-j} * m_{t,j}, one lag and one block of sequences at a time.
         for (int j = 0; j < lags; j++)
-        {
-            using var scope = torch.NewDisposeScope();
-            var ghs = gh.narrow(1, j, t - j);
-            var zs = z.narrow(1, 0, t - j);
-            var product = ghs * zs;                           // [B, T-j, d_sae]
-            if (j > 0 && masks.Masks[j] is { } m) product.mul_(m);
-            gc[j].copy_(product.sum([0, 1]));
-        }
+            foreach (var (start, length) in SequenceBlocks.Of(gh.shape[0]))
+            {
+                using var scope = torch.NewDisposeScope();
+                var product = gh.narrow(0, start, length).narrow(1, j, t - j) * z.narrow(0, start, length).narrow(1, 0, t - j);
+                if (j > 0 && masks.Masks[j] is { } m) product.mul_(m.narrow(0, start, length));
+                gc[j].add_(product.sum([0, 1]));
+            }
         if (releaseZ) z.Dispose();
 
-        // gz_{t-j} += c_j * gh_t * m_{t,j}
-        var gz = gh * c[0];
-        for (int j = 1; j < lags; j++)
+        // gz_s = c_0 gh_s + sum_{j>=1} c_j gh_{s+j} m_{s+j,j}, written over gh: blocks of positions in ascending order,
+        // each computed into a temporary from gh at its own and later positions, which are still unchanged.
+        var gz = gh;
+        long block = Math.Max(1, (t + Blocks - 1) / Blocks);
+        for (long s0 = 0; s0 < t; s0 += block)
         {
             using var scope = torch.NewDisposeScope();
-            var gzs = gz.narrow(1, 0, t - j);
-            var ghs = gh.narrow(1, j, t - j);
-            if (masks.Masks[j] is { } m)
-                foreach (var (start, length) in SequenceBlocks.Of(gz.shape[0]))
-                    gzs.narrow(0, start, length).addcmul_(ghs.narrow(0, start, length) * m.narrow(0, start, length), c[j], 1);
-            else
-                gzs.addcmul_(ghs, c[j], 1);
+            long length = Math.Min(block, t - s0);
+            var acc = gh.narrow(1, s0, length) * c[0];                   // [B, length, d_sae]
+            for (int j = 1; j < lags; j++)
+            {
+                long count = Math.Min(length, t - j - s0);            // positions s with s + j < T
+                if (count <= 0) break;
+                var later = gh.narrow(1, s0 + j, count);
+                if (masks.Masks[j] is { } m) later = later * m.narrow(1, s0, count);
+                acc.narrow(1, 0, count).addcmul_(later, c[j], 1);
+            }
+            gh.narrow(1, s0, length).copy_(acc);
         }
         return (gz, gc);
     }
 }
 
-/// <summary>Autograd node for the convolution: inputs (z, c, masks), saves z and c, returns h.</summary>
+/// <summary>
+/// Autograd node for the encoder's temporal part: f = act(conv(z)) [B*T, d_sae] (tokens as rows, the layout of the
+/// decoder and of the consistency node, so that no view sits between f and its consumers' gradients) from inputs
+/// (z [B, T, d_sae], c, activation, masks); saves z, c and f. One node for the convolution and the activation, so the backward turns the incoming gradient into the
+/// activation's input gradient in place instead of holding both.
+/// </summary>
 internal sealed class TemporalConvolutionFunction : SingleTensorFunction<TemporalConvolutionFunction>
 {
     public override string Name => "TemporalConvolution";
 
-    public static Tensor Apply(Tensor z, Tensor c, ConvolutionMasks masks) =>
-        apply([z, c, .. masks.Tensors.Cast<object?>()]);
+    public static Tensor Apply(Tensor z, Tensor c, TemporalActivation activation, ConvolutionMasks masks) =>
+        apply([z, c, activation, .. masks.Tensors.Cast<object?>()]);
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var z = (Tensor)vars[0];
         var c = (Tensor)vars[1];
-        int lags = vars.Length - 2;
-        var masks = ConvolutionMasks.FromSaved(vars.Skip(2).Select(v => v as Tensor).ToArray(), 0, lags);
-        ctx.save_for_backward([z, c, .. masks.Tensors!]);
+        var activation = (TemporalActivation)vars[2];
+        int lags = vars.Length - 3;
+        var masks = ConvolutionMasks.FromSaved(vars.Skip(3).Select(v => v as Tensor).ToArray(), 0, lags);
+        var f = activation.Apply(TemporalConvolution.Convolve(z, c, masks)).view(-1, z.shape[2]);   // [B*T, d_sae]
+        ctx.save_for_backward([z, c, f, .. masks.Tensors!]);
         ctx.save_data("lags", lags);
-        return TemporalConvolution.Convolve(z, c, masks);
+        return f;
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
@@ -138,8 +153,10 @@ internal sealed class TemporalConvolutionFunction : SingleTensorFunction<Tempora
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         int lags = (int)ctx.get_data("lags");
-        var masks = ConvolutionMasks.FromSaved(saved, 2, lags);
-        var (gz, gc) = TemporalConvolution.Backward(gradOutput, saved[0], saved[1], masks, releaseZ: false);
-        return GradientHandoff.Return(gradOutput, [gz, gc, .. new Tensor?[lags]]);
+        var masks = ConvolutionMasks.FromSaved(saved, 3, lags);
+        var gh = GradientHandoff.Writable(gradOutput).view(saved[0].shape);   // [B, T, d_sae]
+        TemporalActivation.BackwardInPlace(gh, saved[2].view(saved[0].shape));
+        var (gz, gc) = TemporalConvolution.Backward(gh, saved[0], saved[1], masks, releaseZ: false);
+        return GradientHandoff.Return(gradOutput, [gz, gc, null, .. new Tensor?[lags]]);
     }
 }

@@ -24,6 +24,12 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
 {
     public const string RegistryKey = "temporal";
 
+    /// <summary>
+    /// Part of the SAE stage's cache key: bumped when training gives other numbers for the same configuration.
+    /// 2: the backward adds the gradients in another order (memory-lean autograd nodes).
+    /// </summary>
+    public const int Version = 2;
+
     readonly Parameter wEnc, wDec, bEnc, bDec, c;
     readonly TemporalActivation activation;
 
@@ -78,8 +84,7 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         CheckWidth(batch.X);
         using var scope = torch.NewDisposeScope();
         var segments = TemporalSegments.Of(batch, Boundary);
-        var f = activation.Apply(PreActivations(batch.X, segments, checkpointed: false));
-        return f.MoveToOuterDisposeScope();
+        return Features(batch.X, segments, checkpointed: false).view(segments.B, segments.T, DSae).MoveToOuterDisposeScope();
     }
 
     public override Tensor Decode(Tensor features)
@@ -95,16 +100,17 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         using var scope = torch.NewDisposeScope();
         var segments = TemporalSegments.Of(batch, Boundary);
         var x = batch.X;
-        var f = activation.Apply(PreActivations(x, segments, GradientCheckpointing));   // [B, T, d_sae]
-        var xHat = Decode(f);                                                            // [B, T, d_in]
-        var norms = wDec.norm(1);                                                        // [d_sae]
-
         var keep = segments.KeepMask(out long kept);                                     // [B, T]
         if (kept == 0)
             throw new InvalidInputException("temporal SAE: every token of the batch is special; there is nothing to reconstruct.");
-        var mse = ((xHat - x).square().sum(-1) * keep).sum() / kept;
-        var sparsity = (f.matmul(norms) * keep).sum() / kept;
+        var f = Features(x, segments, GradientCheckpointing);                            // [B*T, d_sae]
+        var norms = wDec.norm(1);                                                        // [d_sae]
+        // The consistency node is made before the decoder and the sparsity term, so its backward runs after theirs and
+        // adds its gradient in place to theirs, right before the features' own node frees its handle.
         var perLevel = TemporalConsistencyLoss.PerLevel(f, norms, segments, Levels);   // [L]
+        var xHat = Decode(f).view(x.shape);                                             // [B, T, d_in]
+        var mse = ((xHat - x).square().sum(-1) * keep).sum() / kept;
+        var sparsity = (f.matmul(norms).view(keep.shape) * keep).sum() / kept;
         var levelWeights = torch.tensor(Levels.Select(l => l.Weight).ToArray(), device: x.device).to_type(perLevel.dtype);
         var temporal = (perLevel * levelWeights).sum();
         var loss = mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal;
@@ -117,17 +123,18 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         };
         for (int l = 0; l < Levels.Count; l++)
             terms[$"temporal_level{l}"] = perLevel[l].detach().MoveToOuterDisposeScope();
-        return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
+        return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.view(segments.B, segments.T, DSae).MoveToOuterDisposeScope(),
+            xHat.MoveToOuterDisposeScope());
     }
 
-    /// <summary>h [B, T, d_sae] before the activation, through the checkpointed node or the plain one.</summary>
-    Tensor PreActivations(Tensor x, TemporalSegments segments, bool checkpointed)
+    /// <summary>f [B*T, d_sae], through the checkpointed node or the plain one.</summary>
+    Tensor Features(Tensor x, TemporalSegments segments, bool checkpointed)
     {
         var masks = ConvolutionMasks.Of(segments, Buffer);
         if (checkpointed)
-            return CheckpointedTemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, masks);
+            return CheckpointedTemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, activation, masks);
         var z = PreActivation(x, wEnc, bEnc, bDec);       // autograd through the matmul
-        return TemporalConvolutionFunction.Apply(z, c, masks);
+        return TemporalConvolutionFunction.Apply(z, c, activation, masks);
     }
 
     /// <summary>z_t for one token per stream: x [S, d_in] -> [S, d_sae]. Used by the streaming encoder.</summary>
