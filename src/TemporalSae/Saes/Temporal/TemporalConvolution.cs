@@ -1,6 +1,6 @@
 // The causal latent-space convolution of the Temporal SAE (SCIENCE.md, "The Temporal SAE" 1):
 // h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}, computed as K shifted multiply-adds on views of z (no [B, T, K, d_sae]
-// tensor), with a hand-written backward that keeps only z and c.
+// tensor), with a hand-written backward that keeps only z, c and the features, and writes its gradients in place.
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -124,8 +124,8 @@ internal static class TemporalConvolution
 /// <summary>
 /// Autograd node for the encoder's temporal part: f = act(conv(z)) [B*T, d_sae] (tokens as rows, the layout of the
 /// decoder and of the consistency node, so that no view sits between f and its consumers' gradients) from inputs
-/// (z [B, T, d_sae], c, activation, masks); saves z, c and f. One node for the convolution and the activation, so the backward turns the incoming gradient into the
-/// activation's input gradient in place instead of holding both.
+/// (z [B, T, d_sae], c, activation, masks); saves z, c and f. One node for the convolution and the activation, so the
+/// backward turns the incoming gradient into the activation's input gradient, and that into z's, in place.
 /// </summary>
 internal sealed class TemporalConvolutionFunction : SingleTensorFunction<TemporalConvolutionFunction>
 {
