@@ -13,14 +13,12 @@ public static class TemporalMemoryEstimate
     public const int ParameterCopies = 4;
 
     /// <summary>
-    /// [B, T, d_sae] fp32 tensors alive at the peak of a step. Measured in TemporalStepCostTests (B 16, T 128, K 4):
-    /// 6.96 / 6.08 without checkpointing at d_in 256 / 64 (a plain autograd ReLU SAE step: 6.75 / 6.15) and
-    /// 3.99 / 5.03 with it; rounded up.
-    /// The peak falls in the backward pass, where f, the saved z, the accumulating gradient of f, the consistency
-    /// node's recomputed differences and the convolution's gradients coexist; checkpointing removes z and the
-    /// forward-pass copies of h.
+    /// [B, T, d_sae] fp32 tensors alive at the peak of a step. Measured in TemporalStepCostTests and `tsae bench
+    /// sae-step` (K 4, live allocations, [B, T, d_in] tensors included): 4.2 / 4.8 without checkpointing at d_in 64 /
+    /// 768, and 3.2 / 3.8 with it; rounded up. The peak falls in the backward pass, where the features f, the saved z,
+    /// the features' accumulated gradient and the consistency gradient coexist; checkpointing removes z.
     /// </summary>
-    public const double LatentTensors = 7, LatentTensorsCheckpointed = 5.5;
+    public const double LatentTensors = 5, LatentTensorsCheckpointed = 4;
 
     /// <summary>[B, T, d_in] tensors alive at the peak: x, x - b_dec, x_hat and the residual's gradient.</summary>
     public const double InputTensors = 4;
