@@ -93,7 +93,7 @@ public sealed record BuiltinModelConfig
     public int Vocab { get; init; } = 8192;
 
     [Doc("Optimiser steps. 600 x 16 windows x 128 tokens is about 1.2M tokens (about one epoch of Brown's training " +
-         "split); the default model trains in about 12 minutes on 2 CPU cores (693 s measured on an idle machine; " +
+         "split); the default model trains in under 5 minutes on 2 CPU cores (260 s measured on an idle machine; " +
          "`tsae bench builtin-lm` projects it).")]
     [Range(1, 10_000_000)]
     public int Steps { get; init; } = 600;
