@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peers of `tsae bench harvest` and `tsae bench sae-step`: the same shapes and thread count, so the two
-implementations are compared on one machine in one sitting. Needs PyTorch (Debian: apt-get install python3-torch,
-then run with /usr/bin/python3); CI does not run it.
+implementations are compared on one machine in one sitting. Needs PyTorch (Debian: apt-get install python3-torch
+libopenblas0-pthread, then run with /usr/bin/python3: without OpenBLAS Debian's PyTorch uses the reference BLAS, about
+30x slower, which is no fair peer); CI does not run it.
 
   /usr/bin/python3 tests/peers/pytorch_peers.py harvest   [--threads 2] [--batch 8] [--layer 6]
   /usr/bin/python3 tests/peers/pytorch_peers.py sae-step  [--threads 2] [--d-in 768 --d-sae 6144 --batch 4096 --steps 5]
