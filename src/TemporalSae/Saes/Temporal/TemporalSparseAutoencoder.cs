@@ -127,15 +127,9 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
             xHat.MoveToOuterDisposeScope());
     }
 
-    /// <summary>f [B*T, d_sae], through the checkpointed node or the plain one.</summary>
-    Tensor Features(Tensor x, TemporalSegments segments, bool checkpointed)
-    {
-        var masks = ConvolutionMasks.Of(segments, Buffer);
-        if (checkpointed)
-            return CheckpointedTemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, activation, masks);
-        var z = PreActivation(x, wEnc, bEnc, bDec);       // autograd through the matmul
-        return TemporalConvolutionFunction.Apply(z, c, activation, masks);
-    }
+    /// <summary>f [B*T, d_sae], through the encoder's autograd node.</summary>
+    Tensor Features(Tensor x, TemporalSegments segments, bool checkpointed) =>
+        TemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, activation, ConvolutionMasks.Of(segments, Buffer), checkpointed);
 
     /// <summary>z_t for one token per stream: x [S, d_in] -> [S, d_sae]. Used by the streaming encoder.</summary>
     internal Tensor TokenPreActivations(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);
