@@ -112,7 +112,7 @@ public static class ProcessMemory
     const int MTrimThreshold = -1, MMmapMax = -4;
 
     /// <summary>Collects the managed heap, so native memory whose TorchSharp handles wait for finalisers is freed.</summary>
-    public static void CollectGarbage()
+    static void CollectGarbage()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();

@@ -37,7 +37,7 @@ internal sealed record TemporalActivation(string Kind, int K)
     /// </summary>
     public static void BackwardInPlace(Tensor gf, Tensor f)
     {
-        foreach (var (start, length) in SequenceBlocks.Of(f.shape[0]))
+        foreach (var (start, length) in Blocks.Of(f.shape[0]))
         {
             using var scope = torch.NewDisposeScope();
             gf.narrow(0, start, length).masked_fill_(f.narrow(0, start, length).le(0), 0);

@@ -109,7 +109,7 @@ internal sealed class TemporalConsistencyFunction : SingleTensorFunction<Tempora
             gNorms.addcmul_(ws, sums[k], 1);
             var weights = ws * norms;
             var pairs = saved[3 + k].unsqueeze(-1);                          // [B, T-s, 1]
-            foreach (var (start, length) in SequenceBlocks.Of(f.shape[0]))
+            foreach (var (start, length) in Blocks.Of(f.shape[0]))
             {
                 using var block = torch.NewDisposeScope();
                 var rows = f.narrow(0, start, length);

@@ -1,6 +1,6 @@
 // The causal latent-space convolution of the Temporal SAE (SCIENCE.md, "The Temporal SAE" 1):
 // h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}, computed as K shifted multiply-adds on views of z (no [B, T, K, d_sae]
-// tensor), with a hand-written backward that keeps only z, c and the features, and writes its gradients in place.
+// tensor), and its gradients, written over the incoming gradient; the autograd node around it is TemporalEncoder.
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -9,7 +9,8 @@ namespace TemporalSae.Saes.Temporal;
 
 /// <summary>
 /// The buffer masks of one batch: <c>Masks[j]</c> is m_j for t = j..T-1 as float [B, T-j, 1], or null when no pair
-/// at lag j is cut (then the shift alone limits the buffer).
+/// at lag j is cut (then the shift alone limits the buffer). An autograd node takes them as tensor arguments (nulls
+/// where absent) and owns them through save_for_backward, so a caller's dispose scope may end before the backward pass.
 /// </summary>
 internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
 {
@@ -23,38 +24,30 @@ internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
         return new ConvolutionMasks(masks);
     }
 
-    /// <summary>
-    /// The mask tensors as autograd-function arguments (nulls where absent). Passing them as tensors lets the node
-    /// own them through save_for_backward, so a caller's dispose scope may end before the backward pass runs.
-    /// </summary>
-    public IEnumerable<Tensor?> Tensors => Masks;
-
-    /// <summary>Rebuilds the masks from saved variables laid out as <see cref="Tensors"/>.</summary>
+    /// <summary>Rebuilds the masks from saved variables laid out as <see cref="Masks"/>.</summary>
     public static ConvolutionMasks FromSaved(IReadOnlyList<Tensor?> saved, int offset, int lags) =>
         new(saved.Skip(offset).Take(lags).ToArray());
 }
 
 /// <summary>
-/// Work on [B, T, d_sae] tensors in blocks of whole sequences, so that a temporary holds an eighth of the batch instead
-/// of all of it. Elementwise work gets the same bits as one pass; a sum over blocks rounds differently, within float
-/// tolerance.
+/// An axis of a [B, T, d_sae] tensor (sequences or positions) in eight ranges, in order, so that a temporary holds an
+/// eighth of the tensor instead of all of it. Elementwise work gets the same bits as one pass; a sum over blocks rounds
+/// differently, within float tolerance.
 /// </summary>
-internal static class SequenceBlocks
+internal static class Blocks
 {
-    const int Blocks = 8;
+    const int Count = 8;
 
-    public static IEnumerable<(long Start, long Length)> Of(long sequences)
+    public static IEnumerable<(long Start, long Length)> Of(long length)
     {
-        long size = Math.Max(1, (sequences + Blocks - 1) / Blocks);
-        for (long start = 0; start < sequences; start += size)
-            yield return (start, Math.Min(size, sequences - start));
+        long size = Math.Max(1, (length + Count - 1) / Count);
+        for (long start = 0; start < length; start += size)
+            yield return (start, Math.Min(size, length - start));
     }
 }
 
 internal static class TemporalConvolution
 {
-    const int Blocks = 8;
-
     /// <summary>h = sum_j c_j * shift_j(z) * m_j. z [B, T, d_sae], c [K, d_sae] -> h [B, T, d_sae]. No autograd.</summary>
     public static Tensor Convolve(Tensor z, Tensor c, ConvolutionMasks masks)
     {
@@ -89,7 +82,7 @@ internal static class TemporalConvolution
         var gc = torch.zeros(c.shape, c.dtype, c.device);
         // gc_j = sum_{b,t} gh_t * z_{t-j} * m_{t,j}, one lag and one block of sequences at a time.
         for (int j = 0; j < lags; j++)
-            foreach (var (start, length) in SequenceBlocks.Of(gh.shape[0]))
+            foreach (var (start, length) in Blocks.Of(gh.shape[0]))
             {
                 using var scope = torch.NewDisposeScope();
                 var product = gh.narrow(0, start, length).narrow(1, j, t - j) * z.narrow(0, start, length).narrow(1, 0, t - j);
@@ -101,11 +94,9 @@ internal static class TemporalConvolution
         // gz_s = c_0 gh_s + sum_{j>=1} c_j gh_{s+j} m_{s+j,j}, written over gh: blocks of positions in ascending order,
         // each computed into a temporary from gh at its own and later positions, which are still unchanged.
         var gz = gh;
-        long block = Math.Max(1, (t + Blocks - 1) / Blocks);
-        for (long s0 = 0; s0 < t; s0 += block)
+        foreach (var (s0, length) in Blocks.Of(t))
         {
             using var scope = torch.NewDisposeScope();
-            long length = Math.Min(block, t - s0);
             var acc = gh.narrow(1, s0, length) * c[0];                   // [B, length, d_sae]
             for (int j = 1; j < lags; j++)
             {

@@ -16,7 +16,7 @@ internal sealed class TemporalEncoder : SingleTensorFunction<TemporalEncoder>
     /// <summary>f [B*T, d_sae] (tokens as rows) from x [B, T, d_in]; gradients reach W_enc, b_enc, b_dec, c and (if needed) x.</summary>
     public static Tensor Apply(Tensor x, Tensor wEnc, Tensor bEnc, Tensor bDec, Tensor c, TemporalActivation activation,
         ConvolutionMasks masks, bool checkpointing) =>
-        apply([x, wEnc, bEnc, bDec, c, activation, checkpointing, .. masks.Tensors.Cast<object?>()]);
+        apply([x, wEnc, bEnc, bDec, c, activation, checkpointing, .. masks.Masks.Cast<object?>()]);
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -31,7 +31,7 @@ internal sealed class TemporalEncoder : SingleTensorFunction<TemporalEncoder>
         var masks = ConvolutionMasks.FromSaved(vars.Skip(7).Select(v => v as Tensor).ToArray(), 0, lags);
         var z = SparseAutoencoder.PreActivation(x, wEnc, bEnc, bDec);                              // [B, T, d_sae]
         var f = activation.Apply(TemporalConvolution.Convolve(z, c, masks)).view(-1, wEnc.shape[1]);   // [B*T, d_sae]
-        ctx.save_for_backward([x, wEnc, bEnc, bDec, c, f, checkpointing ? null : z, .. masks.Tensors!]);
+        ctx.save_for_backward([x, wEnc, bEnc, bDec, c, f, checkpointing ? null : z, .. masks.Masks!]);
         if (checkpointing) z.Dispose();
         ctx.save_data("lags", lags);
         ctx.save_data("x_requires_grad", x.requires_grad);
