@@ -40,7 +40,7 @@ public static class RunCommands
             else if (profilePath is not null)
                 environment = environment with { ResultsFolder = Path.Combine(environment.CacheRoot, $"{Path.GetFileNameWithoutExtension(profilePath)}-results") };
             var spec = new ExperimentSpec(loaded.Config, Path.GetRelativePath(root, loaded.Path).Replace('\\', '/'), loaded.ManifestHash);
-            new ExperimentRunner(Stages.Registry, environment, stdout).Run(spec);
+            new ExperimentRunner(Stages.For(environment.Architectures), environment, stdout).Run(spec);
             return CliApp.Success;
         });
         return command;

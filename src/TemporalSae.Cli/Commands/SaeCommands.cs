@@ -57,7 +57,7 @@ public static class SaeCommands
             var environment = RunEnvironment.ForCurrentDirectory();
             string manifest = ManifestLoader.PathOf(Path.Combine(environment.RepositoryRoot, "experiments"), parse.GetValue(experiment)!);
             ExperimentConfig config = ManifestLoader.Load(manifest).Config;
-            string source = ExperimentRunner.ArtifactFolder(Stages.Registry, environment, config, "sae")
+            string source = ExperimentRunner.ArtifactFolder(Stages.For(environment.Architectures), environment, config, "sae")
                 ?? throw new InvalidInputException(
                     $"experiment {config.Name} has no trained SAE in the cache ({environment.CacheRoot}); run it first: dotnet build -t:RunExperiment -p:Exp={config.Name}");
             string target = parse.GetValue(folder)!;

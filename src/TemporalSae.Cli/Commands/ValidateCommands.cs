@@ -41,6 +41,10 @@ public static class ValidateCommands
                     string? profilePath = parseResult.GetValue(profile) is { } name ? ManifestProfiles.PathOf(path, name) : null;
                     var manifest = ManifestLoader.Load(path, overrides, profilePath);
                     stdout.WriteLine($"# {path}  manifest_hash: {manifest.ManifestHash}");
+                    if (manifest.Config.Stages.Contains("sae"))
+                        stdout.WriteLine("# " + (manifest.SaeMemory?.Summary ??
+                            "sae stage: peak memory not estimated yet: d_in comes from the checkpoint's config.json, which is not readable " +
+                            "here (the sae stage estimates it and checks training.memory_limit_mb before it trains)"));
                     stdout.Write(manifest.CanonicalYaml);
                 }
                 catch (InvalidInputException e)

@@ -35,7 +35,7 @@ public sealed class EvalInputs : IDisposable
         LoadedSubjectModel subject = SubjectModelStage.Open(context.Input("subject_model"), config.SubjectModel);
         try
         {
-            SparseAutoencoder sae = SaeStage.Open(context.Input("sae"));
+            SparseAutoencoder sae = SaeStage.Open(context.Input("sae"), context.Environment.Architectures);
             return new EvalInputs(data, subject, sae, ActivationsStage.HookLayer(config.Activations.Hook, subject.Model), config.Data.ContextSize);
         }
         catch

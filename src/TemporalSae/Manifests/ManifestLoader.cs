@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
+using TemporalSae.Saes;
 
 namespace TemporalSae.Manifests;
 
@@ -11,13 +12,15 @@ namespace TemporalSae.Manifests;
 /// <param name="Path">Full path of the manifest file.</param>
 /// <param name="Files">The manifest followed by the bases it extends, nearest first (full paths).</param>
 /// <param name="Locations">Where each resolved key was written, for errors found by later stages.</param>
+/// <param name="SaeMemory">The sae stage's memory estimate; null without an sae stage or when d_in is known only once the checkpoint is read.</param>
 public sealed record LoadedManifest(
     string Path,
     ExperimentConfig Config,
     string CanonicalYaml,
     string ManifestHash,
     IReadOnlyList<string> Files,
-    ManifestLocations Locations)
+    ManifestLocations Locations,
+    SaeMemoryEstimate? SaeMemory)
 {
     /// <summary>The resolved config as an ordered JSON object (a new object per call) for result documents.</summary>
     public JsonObject CanonicalJson() => CanonicalManifest.ToJson(Config);
@@ -29,7 +32,9 @@ public static class ManifestLoader
     static readonly string[] Extensions = [".yaml", ".yml"];
 
     /// <param name="profilePath">A profile file (ManifestProfiles.PathOf) merged over the resolved manifest, or null.</param>
-    public static LoadedManifest Load(string path, IReadOnlyList<string>? overrides = null, string? profilePath = null)
+    /// <param name="architectures">The SAE architectures `sae.architecture` may name (default: SaeRegistry.Default).</param>
+    public static LoadedManifest Load(string path, IReadOnlyList<string>? overrides = null, string? profilePath = null,
+        SaeRegistry? architectures = null)
     {
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -46,9 +51,13 @@ public static class ManifestLoader
         var config = ManifestBinder.Bind<ExperimentConfig>(merged, locations, [ExtendsKey]);
         if (merged.FindKey("name") is null)
             config = config with { Name = System.IO.Path.GetFileNameWithoutExtension(full) };
-        ManifestRules.Validate(config, locations);
+        architectures ??= SaeRegistry.Default;
+        // The run's own file and its overrides may not set another architecture's keys; bases and profiles may.
+        string own = Display(full);
+        ManifestRules.Validate(config, locations, architectures, location => location.IsOverride || location.Source == own);
+        SaeMemoryEstimate? memory = ManifestRules.CheckSaeMemory(config, locations, architectures);
 
-        return new LoadedManifest(full, config, CanonicalManifest.ToYaml(config), CanonicalManifest.Hash(config), files, locations);
+        return new LoadedManifest(full, config, CanonicalManifest.ToYaml(config), CanonicalManifest.Hash(config), files, locations, memory);
     }
 
     /// <summary>Run names in <paramref name="experimentsDir"/> (file names without extension), bases excluded, sorted.</summary>

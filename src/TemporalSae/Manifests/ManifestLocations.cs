@@ -16,6 +16,9 @@ public sealed class ManifestLocations(SourceLocation root)
     /// <summary>True when the key was written in a manifest or an override rather than left at its default.</summary>
     public bool IsGiven(string path) => values.ContainsKey(path);
 
+    /// <summary>Every key that was written, with where.</summary>
+    public IEnumerable<KeyValuePair<string, SourceLocation>> Given => values;
+
     public SourceLocation Of(string path)
     {
         for (string p = path; p.Length > 0; p = Parent(p))

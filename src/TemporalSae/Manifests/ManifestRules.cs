@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TemporalSae.Saes;
 
 namespace TemporalSae.Manifests;
 
@@ -12,19 +13,36 @@ static partial class ManifestRules
     /// <summary>The pipeline's stages in graph order; each needs the ones before it.</summary>
     public static readonly IReadOnlyList<string> StageOrder = ["data", "subject_model", "activations", "sae", "evals"];
 
-    /// <summary>Architectures that train on whole context windows (sequence batches) rather than shuffled tokens.</summary>
-    static readonly string[] SequenceArchitectures = ["temporal", "tsae-contrastive"];
-
-    public static void Validate(ExperimentConfig config, ManifestLocations at)
+    /// <param name="isOwn">Whether a key written at a location was written by the run's own file or an override.</param>
+    public static void Validate(ExperimentConfig config, ManifestLocations at, SaeRegistry architectures, Func<SourceLocation, bool> isOwn)
     {
         CheckName(config, at);
         CheckStages(config, at);
         CheckData(config, at);
         CheckSubjectModel(config, at);
         CheckHook(config, at);
-        CheckSae(config, at);
-        CheckTraining(config, at);
+        architectures.Validate(config, at, isOwn);
+        CheckTraining(config, at, architectures[config.Sae.Architecture]);
     }
+
+    /// <summary>
+    /// The sae stage's peak-memory estimate when d_in is known now (null otherwise, or without an sae stage); refuses
+    /// a configuration whose estimate exceeds training.memory_limit_mb, saying which key to change.
+    /// </summary>
+    public static SaeMemoryEstimate? CheckSaeMemory(ExperimentConfig config, ManifestLocations at, SaeRegistry architectures)
+    {
+        if (!config.Stages.Contains("sae") || Models.SubjectModels.DModelOf(config.SubjectModel) is not { } dIn) return null;
+        SaeArchitecture architecture = architectures[config.Sae.Architecture];
+        var shapes = new SaeStepShapes(TokensPerStep(config, architecture), config.Data.ContextSize, dIn, config.Sae.DSae);
+        if (architecture.MemoryRefusal(shapes, config.Sae, config.Training.MemoryLimitMb) is { } refusal)
+            throw ManifestErrors.At(at.Of("sae.d_sae"), refusal);
+        return new SaeMemoryEstimate(architecture, shapes, architecture.EstimatePeakBytes(shapes, config.Sae), config.Training.MemoryLimitMb);
+    }
+
+    /// <summary>Tokens per SAE training step: whole context windows for sequence architectures.</summary>
+    static long TokensPerStep(ExperimentConfig config, SaeArchitecture architecture) => architecture.TrainsOnSequences
+        ? config.Training.BatchSize / config.Data.ContextSize * config.Data.ContextSize
+        : config.Training.BatchSize;
 
     /// <summary>The block index L of a `blocks.L.hook_resid_post` hook, or null when the text has another form.</summary>
     public static int? HookLayer(string hook)
@@ -108,56 +126,16 @@ static partial class ManifestRules
                 $"Expected a block index from 0 to {model.Builtin.Layers - 1}.");
     }
 
-    static void CheckSae(ExperimentConfig config, ManifestLocations at)
-    {
-        var sae = config.Sae;
-        if (sae.K > sae.DSae && (sae.Architecture is "topk" or "batchtopk" || sae.Temporal.Activation == "topk"))
-            throw ManifestErrors.At(at.Of("sae.k"), $"`sae.k` = {sae.K} is larger than `sae.d_sae` = {sae.DSae}.",
-                "Expected at most d_sae active latents per token.");
-
-        var temporal = sae.Temporal;
-        if (temporal.Buffer > config.Data.ContextSize)
-            throw ManifestErrors.At(at.Of("sae.temporal.buffer"),
-                $"`sae.temporal.buffer` = {temporal.Buffer} is longer than `data.context_size` = {config.Data.ContextSize}.",
-                "Expected a buffer no longer than a context window.");
-
-        var levels = temporal.Levels;
-        if (levels.Count == 0)
-            throw ManifestErrors.At(at.Of("sae.temporal.levels"), "`sae.temporal.levels` is empty; expected at least one level.",
-                "A single level `[{fraction: 1.0, scales: [1], weight: 0.01}]` is plain temporal consistency.");
-        double sum = levels.Sum(l => l.Fraction);
-        if (Math.Abs(sum - 1) > 1e-9)
-            throw ManifestErrors.At(at.Of("sae.temporal.levels"),
-                $"the fractions of `sae.temporal.levels` sum to {Number(Math.Round(sum, 12))} ({string.Join(" + ", levels.Select(l => Number(l.Fraction)))}).",
-                "Expected them to sum to 1: every latent belongs to exactly one level.");
-        for (int i = 0; i < levels.Count; i++)
-        {
-            string path = $"sae.temporal.levels[{i}]";
-            if (levels[i].Fraction <= 0)
-                throw ManifestErrors.At(at.Of($"{path}.fraction"), $"`{path}.fraction` is 0; expected a level with some latents.",
-                    "Remove the level instead.");
-            var scales = levels[i].Scales;
-            for (int j = 0; j < scales.Count; j++)
-            {
-                if (scales[j] < 1 || scales[j] >= config.Data.ContextSize)
-                    throw ManifestErrors.At(at.Of($"{path}.scales[{j}]"), $"`{path}.scales[{j}]` = {scales[j]} is not a usable step size.",
-                        $"Expected a step s from 1 to {config.Data.ContextSize - 1} (data.context_size - 1): positions t and t-s must share a window.");
-                if (scales.Take(j).Contains(scales[j]))
-                    throw ManifestErrors.At(at.Of($"{path}.scales[{j}]"), $"`{path}.scales` lists {scales[j]} twice.");
-            }
-        }
-    }
-
-    static void CheckTraining(ExperimentConfig config, ManifestLocations at)
+    static void CheckTraining(ExperimentConfig config, ManifestLocations at, SaeArchitecture architecture)
     {
         var training = config.Training;
-        bool sequences = SequenceArchitectures.Contains(config.Sae.Architecture);
+        bool sequences = architecture.TrainsOnSequences;
         if (sequences && training.BatchSize < config.Data.ContextSize)
             throw ManifestErrors.At(at.Of("training.batch_size"),
                 $"`training.batch_size` = {training.BatchSize} is smaller than one context window (`data.context_size` = {config.Data.ContextSize}).",
                 $"`{config.Sae.Architecture}` trains on whole windows; expected a batch of at least {config.Data.ContextSize} tokens.");
         if (!config.Stages.Contains("sae")) return;
-        long tokensPerStep = sequences ? training.BatchSize / config.Data.ContextSize * config.Data.ContextSize : training.BatchSize;
+        long tokensPerStep = TokensPerStep(config, architecture);
         if (training.Tokens < tokensPerStep)
             throw ManifestErrors.At(at.Of("training.tokens"),
                 $"`training.tokens` = {training.Tokens} is less than one batch ({tokensPerStep} tokens), so the SAE would train 0 steps.",

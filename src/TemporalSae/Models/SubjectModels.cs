@@ -51,6 +51,33 @@ public static class SubjectModels
         }
     }
 
+    /// <summary>
+    /// The residual-stream width of the manifest's subject model when it is known before any stage runs: the built-in
+    /// model's width, or the hidden size in config.json of a checkpoint folder that is present. Null otherwise (the
+    /// subject_model stage reports what is missing).
+    /// </summary>
+    public static int? DModelOf(Manifests.SubjectModelConfig config)
+    {
+        if (config.Kind == "builtin") return config.Builtin.Width;
+        string folder;
+        try { folder = Manifests.EnvironmentExpansion.Expand(config.Path, "subject_model.path"); }
+        catch (InvalidInputException) { return null; }
+        string path = Path.Combine(folder, ConfigFileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+            foreach (string key in new[] { "hidden_size", "n_embd" })
+                if (doc.RootElement.TryGetProperty(key, out var width) && width.TryGetInt32(out int value) && value > 0) return value;
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Parses a manifest dtype string ("float32" or "bfloat16").</summary>
     public static ScalarType ParseDtype(string dtype) => dtype switch
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
+using TemporalSae.Saes;
 
 namespace TemporalSae.Pipeline;
 
@@ -65,9 +66,11 @@ public sealed record StageContext(
     public JsonObject Measurements { get; } = new();
 }
 
-/// <summary>Where a run reads and writes: repository root, cache and results folders.</summary>
+/// <summary>Where a run reads and writes (repository root, cache and results folders), and the SAE architectures it knows.</summary>
 public sealed record RunEnvironment(string RepositoryRoot, string CacheRoot, string ResultsFolder)
 {
+    public SaeRegistry Architectures { get; init; } = SaeRegistry.Default;
+
     public static RunEnvironment ForRepository(string repositoryRoot) => new(
         repositoryRoot,
         ArtifactCache.DefaultRoot(repositoryRoot),

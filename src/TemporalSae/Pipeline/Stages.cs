@@ -9,17 +9,21 @@ using TemporalSae.Evals.Stability;
 using TemporalSae.Evals.Unlearning;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
+using TemporalSae.Saes;
 using TemporalSae.Training;
 
 namespace TemporalSae.Pipeline;
 
 public static class Stages
 {
-    public static StageRegistry Registry { get; } = new([
+    public static StageRegistry Registry { get; } = For(SaeRegistry.Default);
+
+    /// <summary>The stage graph whose sae stage knows <paramref name="architectures"/> (a run's RunEnvironment.Architectures).</summary>
+    public static StageRegistry For(SaeRegistry architectures) => new([
         new DataStage(),
         new SubjectModelStage(),
         new ActivationsStage(),
-        new SaeStage(),
+        new SaeStage(architectures),
         new CoreEvalStage(),
         new CapabilityEvalStage(),
         new UnlearningEvalStage(),

@@ -24,7 +24,7 @@ public static class SaeLensFormat
 
     static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static void Export(SparseAutoencoder sae, SaeConfig config, SaeLensMetadata metadata, string folder)
+    public static void Export(SparseAutoencoder sae, SaeArchitecture architecture, SaeConfig config, SaeLensMetadata metadata, string folder)
     {
         Directory.CreateDirectory(folder);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -32,11 +32,10 @@ public static class SaeLensFormat
         foreach (var (name, buffer) in sae.named_buffers()) tensors[name] = buffer;
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), tensors);
 
-        bool topK = config.Architecture is TopKSae.RegistryKey or BatchTopKSae.RegistryKey
-                    || (config.Architecture == Temporal.TemporalSparseAutoencoder.RegistryKey && config.Temporal.Activation == "topk");
+        SaeLensActivation saeLens = architecture.SaeLens(config);
         var cfg = new JsonObject
         {
-            ["architecture"] = config.Architecture is StandardSae.RegistryKey or TopKSae.RegistryKey ? config.Architecture : "custom",
+            ["architecture"] = saeLens.Architecture,
             ["d_in"] = sae.DIn,
             ["d_sae"] = sae.DSae,
             ["dtype"] = "float32",
@@ -45,8 +44,8 @@ public static class SaeLensFormat
             ["hook_name"] = metadata.HookName,
             ["hook_layer"] = metadata.HookLayer,
             ["hook_head_index"] = null,
-            ["activation_fn_str"] = topK ? "topk" : "relu",
-            ["activation_fn_kwargs"] = topK ? new JsonObject { ["k"] = config.K } : new JsonObject(),
+            ["activation_fn_str"] = saeLens.ActivationFn,
+            ["activation_fn_kwargs"] = saeLens.Kwargs,
             ["apply_b_dec_to_input"] = true,
             ["finetuning_scaling_factor"] = false,
             ["normalize_activations"] = "none",   // any training-time scale is folded into the weights
@@ -60,7 +59,7 @@ public static class SaeLensFormat
         AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), ResultJson.Serialize(cfg));
     }
 
-    public static (SparseAutoencoder Sae, SaeConfig Config) Import(string folder)
+    public static (SparseAutoencoder Sae, SaeConfig Config) Import(string folder, SaeRegistry architectures)
     {
         string cfgPath = Path.Combine(folder, ConfigFile);
         string weightsPath = Path.Combine(folder, WeightsFile);
@@ -68,10 +67,17 @@ public static class SaeLensFormat
             throw new InvalidInputException($"{folder} is not an SAELens SAE folder: it needs {ConfigFile} and {WeightsFile}");
         JsonObject cfg = JsonNode.Parse(File.ReadAllText(cfgPath))?.AsObject()
                          ?? throw new InvalidInputException($"{cfgPath} is not a JSON object");
-        SaeConfig config = ConfigOf(cfg, cfgPath);
+        SaeConfig config = cfg[OwnSection] is JsonObject own
+            ? own.Deserialize<SaeConfig>(SnakeCase) ?? throw new InvalidInputException($"{cfgPath}: `{OwnSection}` is empty")
+            : architectures.FromSaeLens(cfg, cfgPath);
         int dIn = cfg["d_in"]?.GetValue<int>() ?? throw new InvalidInputException($"{cfgPath} has no d_in");
+        int contextSize = cfg["context_size"]?.GetValue<int>() ?? throw new InvalidInputException($"{cfgPath} has no context_size");
+        // The same rules a manifest meets, so that a hand-edited cfg.json is refused with a message rather than a crash.
+        var at = new ManifestLocations(new SourceLocation(cfgPath, 1, 1));
+        architectures[config.Architecture].Validate(
+            new ExperimentConfig { Sae = config, Data = new DataConfig { ContextSize = contextSize } }, at);
 
-        SparseAutoencoder sae = SaeRegistry.Create(config, dIn, seed: 0);
+        SparseAutoencoder sae = architectures.Create(config, dIn, seed: 0);
         using var weights = SafetensorsFile.Open(weightsPath);
         var problems = new List<string>();
         using (torch.no_grad())
@@ -95,24 +101,7 @@ public static class SaeLensFormat
         return (sae, config);
     }
 
-    static SaeConfig ConfigOf(JsonObject cfg, string cfgPath)
-    {
-        if (cfg[OwnSection] is JsonObject own)
-            return own.Deserialize<SaeConfig>(SnakeCase) ?? throw new InvalidInputException($"{cfgPath}: `{OwnSection}` is empty");
-        int dSae = cfg["d_sae"]?.GetValue<int>() ?? throw new InvalidInputException($"{cfgPath} has no d_sae");
-        string architecture = cfg["architecture"]?.GetValue<string>() ?? "standard";
-        string activation = cfg["activation_fn_str"]?.GetValue<string>() ?? "relu";
-        return (architecture, activation) switch
-        {
-            ("standard", "relu") => new SaeConfig { Architecture = StandardSae.RegistryKey, DSae = dSae },
-            ("topk", _) or (_, "topk") => new SaeConfig
-            {
-                Architecture = TopKSae.RegistryKey,
-                DSae = dSae,
-                K = cfg["activation_fn_kwargs"]?["k"]?.GetValue<int>() ?? throw new InvalidInputException($"{cfgPath}: a TopK SAE needs activation_fn_kwargs.k"),
-            },
-            _ => throw new InvalidInputException(
-                $"{cfgPath}: architecture `{architecture}` with activation `{activation}` is not supported; supported: standard (relu), topk"),
-        };
-    }
+    /// <summary>d_sae of an SAELens cfg.json.</summary>
+    public static int DSaeOf(JsonObject cfg, string cfgPath) =>
+        cfg["d_sae"]?.GetValue<int>() ?? throw new InvalidInputException($"{cfgPath} has no d_sae");
 }

@@ -1,40 +1,102 @@
-// The explicit map from a manifest's `sae.architecture` to the class that builds it. No reflection from strings:
-// an architecture exists when it is listed here.
+// The explicit map from a manifest's `sae.architecture` to the architecture's descriptor. No reflection from
+// strings: an architecture exists when it is listed here (or, in tests, in a registry built with With).
+using System.Text;
+using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes.Temporal;
 
 namespace TemporalSae.Saes;
 
-/// <summary>Builds an SAE for activations of width d_in from the manifest's sae section and a seed.</summary>
-public delegate SparseAutoencoder SaeFactory(SaeConfig config, int dIn, long seed);
-
-public static class SaeRegistry
+public sealed class SaeRegistry
 {
-    static readonly IReadOnlyDictionary<string, SaeFactory> Factories = Build(
-        (StandardSae.RegistryKey, StandardSae.Create),
-        (TopKSae.RegistryKey, TopKSae.Create),
-        (BatchTopKSae.RegistryKey, BatchTopKSae.Create),
-        (TemporalSparseAutoencoder.RegistryKey, TemporalSparseAutoencoder.Create),
-        (ContrastiveTemporalSae.RegistryKey, ContrastiveTemporalSae.Create));
+    public static SaeRegistry Default { get; } = new(
+        new StandardArchitecture(),
+        new TopKArchitecture(),
+        new BatchTopKArchitecture(),
+        new TemporalArchitecture(),
+        new ContrastiveTemporalArchitecture());
 
-    public static IReadOnlyList<string> Keys { get; } = Factories.Keys.Order(StringComparer.Ordinal).ToArray();
+    public const string TableBeginMarker = "<!-- architectures:begin -->";
+    public const string TableEndMarker = "<!-- architectures:end -->";
 
-    /// <summary>Architectures trained on whole sequences [B, T, d] rather than shuffled tokens [N, d].</summary>
-    public static bool NeedsSequences(string architecture) =>
-        architecture is TemporalSparseAutoencoder.RegistryKey or ContrastiveTemporalSae.RegistryKey;
+    readonly IReadOnlyList<SaeArchitecture> architectures;
+    readonly Dictionary<string, SaeArchitecture> byKey = new(StringComparer.Ordinal);
 
-    public static SparseAutoencoder Create(SaeConfig config, int dIn, long seed) =>
-        Factories.TryGetValue(config.Architecture, out SaeFactory? factory)
-            ? factory(config, dIn, seed)
-            : throw new InvalidInputException($"sae.architecture: unknown architecture `{config.Architecture}`; known: {string.Join(", ", Keys)}");
-
-    internal static IReadOnlyDictionary<string, SaeFactory> Build(params (string Key, SaeFactory Factory)[] entries)
+    public SaeRegistry(params SaeArchitecture[] architectures)
     {
-        var factories = new Dictionary<string, SaeFactory>(StringComparer.Ordinal);
-        foreach (var (key, factory) in entries)
-            if (!factories.TryAdd(key, factory))
-                throw new InvalidOperationException($"SAE architecture `{key}` is registered twice");
-        return factories;
+        foreach (var architecture in architectures)
+            if (!byKey.TryAdd(architecture.Key, architecture))
+                throw new InvalidOperationException($"SAE architecture `{architecture.Key}` is registered twice");
+        this.architectures = architectures;
     }
+
+    /// <summary>This registry with more architectures.</summary>
+    public SaeRegistry With(params SaeArchitecture[] more) => new([.. architectures, .. more]);
+
+    public IReadOnlyList<string> Keys => byKey.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    public SaeArchitecture this[string key] => byKey.TryGetValue(key, out var architecture)
+        ? architecture
+        : throw new InvalidInputException($"sae.architecture: unknown architecture `{key}`; known: {string.Join(", ", Keys)}");
+
+    public SparseAutoencoder Create(SaeConfig config, int dIn, long seed) => this[config.Architecture].Create(config, dIn, seed);
+
+    /// <summary>
+    /// The manifest checks that belong to the architecture: a known key (with the nearest one when not), no key of
+    /// another architecture set by the run's own file or an override, and the architecture's own rules.
+    /// </summary>
+    public void Validate(ExperimentConfig config, ManifestLocations at, Func<SourceLocation, bool> isOwn)
+    {
+        string key = config.Sae.Architecture;
+        if (!byKey.TryGetValue(key, out var architecture))
+            throw ManifestErrors.At(at.Of("sae.architecture"), $"`sae.architecture` is `{key}`, which is not a registered architecture.",
+                $"Expected one of: {string.Join(", ", Keys)}.", ManifestErrors.DidYouMean(key, Keys));
+
+        var unused = architecture.Unused(config.Sae).ToDictionary(u => u.Key, u => u.Reason, StringComparer.Ordinal);
+        var dependent = architectures.SelectMany(a => a.Keys).Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var (path, location) in at.Given.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            if (!isOwn(location) || dependent.FirstOrDefault(k => Covers(k, path)) is not { } owner) continue;
+            string? readKey = architecture.Keys.FirstOrDefault(k => Covers(k, path));
+            if (readKey is not null && !unused.ContainsKey(readKey)) continue;
+            string why = readKey is not null ? $"{unused[readKey]}" : $"it is read only by {string.Join(", ", Readers(owner))}";
+            throw ManifestErrors.At(location, $"`{path}` is set, but `sae.architecture: {key}` does not read it ({why}).",
+                $"Remove it, or choose an architecture that uses it. `{key}` reads: {string.Join(", ", KeysOf(architecture))}.");
+        }
+        architecture.Validate(config, at);
+    }
+
+    /// <summary>The configuration an SAELens folder without a TemporalSae section describes.</summary>
+    public SaeConfig FromSaeLens(JsonObject cfg, string cfgPath)
+    {
+        string architecture = cfg["architecture"]?.GetValue<string>() ?? "standard";
+        string activation = cfg["activation_fn_str"]?.GetValue<string>() ?? "relu";
+        foreach (var candidate in architectures)
+            if (candidate.FromSaeLens(architecture, activation, cfg, cfgPath) is { } config) return config;
+        throw new InvalidInputException(
+            $"{cfgPath}: architecture `{architecture}` with activation `{activation}` is not an SAELens SAE this project reads; " +
+            "it reads standard (relu) and topk folders, and every folder it exports itself");
+    }
+
+    /// <summary>The README's table of architectures: key, what it is, batches, and the keys it reads.</summary>
+    public string Table()
+    {
+        var sb = new StringBuilder();
+        sb.Append("| Architecture | Trains on | Reads (besides the shared keys) | What it is |\n");
+        sb.Append("|---|---|---|---|\n");
+        foreach (var a in architectures)
+            sb.Append($"| `{a.Key}` | {(a.TrainsOnSequences ? "sequences" : "tokens")} | " +
+                      $"{string.Join(", ", a.Keys.Select(k => $"`{k}`"))} | {a.Description} |\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Whether the key <paramref name="owner"/> is <paramref name="path"/> or a mapping or list above it.</summary>
+    static bool Covers(string owner, string path) =>
+        path == owner || path.StartsWith(owner + ".", StringComparison.Ordinal) || path.StartsWith(owner + "[", StringComparison.Ordinal);
+
+    IEnumerable<string> Readers(string key) => architectures.Where(a => a.Keys.Contains(key)).Select(a => a.Key);
+
+    static IEnumerable<string> KeysOf(SaeArchitecture architecture) =>
+        architecture.Keys.Count == 0 ? ["only the shared keys"] : architecture.Keys;
 }

@@ -20,9 +20,6 @@ public sealed record LatentLevel(string Name, int Start, int End)
     public int Count => End - Start;
 }
 
-/// <summary>Coefficients of one training step, after warm-ups are applied.</summary>
-public sealed record StepCoefficients(double Sparsity, double AuxK = 0, double Temporal = 1, double Contrastive = 1);
-
 /// <summary>The result of one training forward pass: the total loss, its named terms, and the features.</summary>
 public sealed record SaeForward(Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms, Tensor Features, Tensor Reconstruction);
 
@@ -74,14 +71,11 @@ public abstract class SparseAutoencoder : nn.Module
     /// <summary>x_hat = f W_dec + b_dec.</summary>
     public abstract Tensor Decode(Tensor features);
 
-    /// <summary>Training forward pass with all loss terms.</summary>
-    public abstract SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients);
+    /// <summary>Training forward pass: the loss weighted by the step's coefficients, and its named terms before them.</summary>
+    public abstract SaeForward Forward(SaeStep step);
 
     /// <summary>Called by the trainer after each optimiser step (e.g. to renormalise decoder rows).</summary>
     public virtual void AfterStep() { }
-
-    /// <summary>The trainer's current dead-latent mask [d_sae] (bool), for losses that revive dead latents.</summary>
-    public virtual void ObserveDeadLatents(Tensor dead) { }
 
     /// <summary>
     /// Folds an input scale into the weights: an SAE trained on s * x becomes one that reads raw x and reconstructs

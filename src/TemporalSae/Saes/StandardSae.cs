@@ -2,6 +2,7 @@
 // f = ReLU(W_enc^T (x - b_dec) + b_enc), x_hat = W_dec^T f + b_dec,
 // loss = ||x - x_hat||^2 (summed over d_in, mean over tokens) + lambda * sum_i f_i ||W_dec,i||.
 // The decoder-norm weighting makes the penalty invariant to rescaling a latent's encoder and decoder.
+using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,18 +10,43 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Saes;
 
+public sealed class StandardArchitecture : SaeArchitecture
+{
+    public override string Key => StandardSae.RegistryKey;
+    public override string Description => "ReLU SAE with the decoder-norm-weighted L1 penalty (SAELens' standard SAE).";
+    public override IReadOnlyList<string> Keys => ["training.l1_coefficient", "training.l1_warmup_steps"];
+
+    public override IReadOnlyList<LossCoefficient> LossCoefficients(TrainingConfig training, SaeConfig sae) => [Sparsity(training)];
+
+    /// <summary>
+    /// [N, d_sae] tensors alive at the peak: the features and, in the backward pass, their gradient and the ReLU's
+    /// input gradient; [N, d_in]: x, x - b_dec, x_hat and the residual's gradient. Measured in SaeMemoryEstimateTests.
+    /// </summary>
+    public const double LatentTensors = 3, InputTensors = 4;
+
+    public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) =>
+        StepBytes(DictionaryParameters(shapes), shapes, LatentTensors, InputTensors);
+
+    public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => new StandardSae(dIn, sae.DSae, seed);
+
+    public override SaeLensActivation SaeLens(SaeConfig sae) => new("standard", "relu", new JsonObject());
+
+    public override SaeConfig? FromSaeLens(string architecture, string activationFn, JsonObject cfg, string cfgPath) =>
+        (architecture, activationFn) == ("standard", "relu")
+            ? new SaeConfig { Architecture = Key, DSae = SaeLensFormat.DSaeOf(cfg, cfgPath) }
+            : null;
+}
+
 public sealed class StandardSae : SparseAutoencoder
 {
     public const string RegistryKey = "standard";
 
     readonly Parameter wEnc, wDec, bEnc, bDec;
 
-    StandardSae(int dIn, int dSae, long seed) : base(RegistryKey, dIn, dSae)
+    internal StandardSae(int dIn, int dSae, long seed) : base(RegistryKey, dIn, dSae)
     {
         (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
     }
-
-    public static StandardSae Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, seed);
 
     public override string Architecture => RegistryKey;
 
@@ -29,14 +55,15 @@ public sealed class StandardSae : SparseAutoencoder
 
     public override Tensor Decode(Tensor features) => features.matmul(wDec).add_(bDec);
 
-    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    public override SaeForward Forward(SaeStep step)
     {
         using var scope = torch.NewDisposeScope();
+        var batch = step.Batch;
         Tensor f = Encode(batch);                                       // [.., d_sae]
         Tensor xHat = Decode(f);                                        // [.., d_in]
         Tensor mse = TokenMean((xHat - batch.X).square().sum(-1), batch);
         Tensor sparsity = TokenMean(f.matmul(wDec.norm(1)), batch);    // sum_i f_i ||W_dec,i|| per token
-        Tensor loss = mse + coefficients.Sparsity * sparsity;
+        Tensor loss = mse + step.Coefficients["sparsity"] * sparsity;
         var terms = new Dictionary<string, Tensor>
         {
             ["mse"] = mse.detach().MoveToOuterDisposeScope(),

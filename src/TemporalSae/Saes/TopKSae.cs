@@ -1,8 +1,8 @@
-// TopK and BatchTopK SAEs (Gao et al., 2024; Bussmann et al., 2024), as dictionary_learning and SAELens train them:
-// no sparsity penalty; the k largest pre-activations per token (topk) or the k * N largest over a batch of N tokens
-// (batchtopk) are kept. Both add the aux-k loss: the dead latents' top pre-activations must reconstruct the
+// The TopK SAE (Gao et al., 2024), as dictionary_learning and SAELens train it: no sparsity penalty; the k largest
+// pre-activations per token are kept. The aux-k loss makes the dead latents' top pre-activations reconstruct the
 // residual error, which pulls dead latents back into use. Decoder rows are kept at unit norm after every step.
-// BatchTopK keeps a running threshold so that inference is per token (f = ReLU(pre) where pre > threshold).
+using System.Text.Json.Nodes;
+using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,21 +10,53 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Saes;
 
+public class TopKArchitecture : SaeArchitecture
+{
+    public override string Key => TopKSae.RegistryKey;
+    public override string Description => "TopK SAE: the k largest pre-activations per token, aux-k loss on dead latents, unit-norm decoder rows.";
+    public override IReadOnlyList<string> Keys => ["sae.k", "training.aux_k_coefficient"];
+
+    public override void Validate(ExperimentConfig config, ManifestLocations at) => CheckK(config.Sae, at, $"{Key} keeps k latents");
+
+    public override IReadOnlyList<LossCoefficient> LossCoefficients(TrainingConfig training, SaeConfig sae) =>
+        [new("aux_k", "training.aux_k_coefficient", training.AuxKCoefficient)];
+
+    /// <summary>
+    /// [N, d_sae] tensors alive at the peak: pre-activations, their ReLU, the top-k features, the aux-k features of the
+    /// dead latents and, in the backward pass, the gradients of those; measured in SaeMemoryEstimateTests.
+    /// </summary>
+    public const double LatentTensors = 6, InputTensors = 6;
+
+    public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) =>
+        StepBytes(DictionaryParameters(shapes), shapes, LatentTensors, InputTensors);
+
+    public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => new TopKSae(Key, dIn, sae.DSae, sae.K, seed);
+
+    public override SaeLensActivation SaeLens(SaeConfig sae) => new(Key, "topk", new JsonObject { ["k"] = sae.K });
+
+    public override SaeConfig? FromSaeLens(string architecture, string activationFn, JsonObject cfg, string cfgPath) =>
+        architecture == "topk" || activationFn == "topk"
+            ? new SaeConfig
+            {
+                Architecture = Key,
+                DSae = SaeLensFormat.DSaeOf(cfg, cfgPath),
+                K = cfg["activation_fn_kwargs"]?["k"]?.GetValue<int>()
+                    ?? throw new InvalidInputException($"{cfgPath}: a TopK SAE needs activation_fn_kwargs.k"),
+            }
+            : null;
+}
+
 public class TopKSae : SparseAutoencoder
 {
     public const string RegistryKey = "topk";
 
     protected readonly Parameter wEnc, wDec, bEnc, bDec;
-    Tensor? deadLatents;
 
-    protected TopKSae(string name, int dIn, int dSae, int k, long seed) : base(name, dIn, dSae)
+    internal TopKSae(string name, int dIn, int dSae, int k, long seed) : base(name, dIn, dSae)
     {
-        if (k < 1 || k > dSae) throw new Infrastructure.InvalidInputException($"sae.k = {k} must be between 1 and d_sae = {dSae}");
         K = k;
         (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed, rowNorm: 1.0); // unit rows, kept so after each step
     }
-
-    public static TopKSae Create(SaeConfig config, int dIn, long seed) => new(RegistryKey, dIn, config.DSae, config.K, seed);
 
     public override string Architecture => RegistryKey;
 
@@ -38,27 +70,22 @@ public class TopKSae : SparseAutoencoder
 
     public override Tensor Decode(Tensor features) => features.matmul(wDec).add_(bDec);
 
-    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    public override SaeForward Forward(SaeStep step)
     {
         using var scope = torch.NewDisposeScope();
+        var batch = step.Batch;
         Tensor pre = PreActivation(batch.X);                                     // [.., d_sae]
         Tensor f = Select(nn.functional.relu(pre), training: true);
         Tensor xHat = Decode(f);
         Tensor mse = TokenMean((xHat - batch.X).square().sum(-1), batch);
-        Tensor aux = AuxK(pre, batch, xHat);
-        Tensor loss = mse + coefficients.AuxK * aux;
+        Tensor aux = AuxK(pre, batch, xHat, step.DeadLatents);
+        Tensor loss = mse + step.Coefficients["aux_k"] * aux;
         var terms = new Dictionary<string, Tensor>
         {
             ["mse"] = mse.detach().MoveToOuterDisposeScope(),
             ["aux_k"] = aux.detach().MoveToOuterDisposeScope(),
         };
         return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
-    }
-
-    public override void ObserveDeadLatents(Tensor dead)
-    {
-        deadLatents?.Dispose();
-        deadLatents = dead.detach().clone();
     }
 
     public override void AfterStep()
@@ -80,7 +107,7 @@ public class TopKSae : SparseAutoencoder
     /// Reconstruction of the residual error x - x_hat by the top k_aux = d_in / 2 pre-activations of dead latents
     /// (SAELens' aux-k); zero when no latent is dead.
     /// </summary>
-    Tensor AuxK(Tensor pre, ActivationBatch batch, Tensor xHat)
+    Tensor AuxK(Tensor pre, ActivationBatch batch, Tensor xHat, Tensor? deadLatents)
     {
         if (deadLatents is null) return torch.zeros([], device: pre.device);
         long dead = deadLatents.sum().item<long>();
@@ -95,59 +122,3 @@ public class TopKSae : SparseAutoencoder
     }
 }
 
-public sealed class BatchTopKSae : TopKSae
-{
-    public new const string RegistryKey = "batchtopk";
-
-    // dictionary_learning's running-threshold decay: slow enough to average over many batches.
-    const double ThresholdDecay = 0.999;
-
-    readonly Tensor threshold;
-
-    BatchTopKSae(int dIn, int dSae, int k, long seed) : base(RegistryKey, dIn, dSae, k, seed)
-    {
-        threshold = torch.tensor(-1.0);     // < 0: not yet estimated
-        register_buffer("threshold", threshold);
-    }
-
-    public static new BatchTopKSae Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, config.K, seed);
-
-    public override string Architecture => RegistryKey;
-
-    /// <summary>The inference threshold: the running mean of the smallest activation BatchTopK kept per batch.</summary>
-    public double Threshold => threshold.item<double>();
-
-    protected override Tensor Select(Tensor activations, bool training)
-    {
-        if (!training)
-        {
-            double theta = Threshold;
-            if (theta < 0) return base.Select(activations, training: false);
-            return activations * (activations > theta).to_type(activations.dtype);
-        }
-        long dSae = activations.shape[^1];
-        Tensor flat = activations.reshape(-1);                                      // [N * d_sae]
-        long tokens = flat.shape[0] / dSae;
-        var (values, indices) = flat.topk((int)Math.Min(flat.shape[0], K * tokens));
-        Tensor selected = torch.zeros_like(flat).scatter_(0, indices, values).reshape(activations.shape);
-        using (torch.no_grad())
-        {
-            using var positive = values.masked_select(values > 0);
-            if (positive.numel() > 0)
-            {
-                double smallest = positive.min().item<float>();
-                double theta = Threshold;
-                threshold.fill_(theta < 0 ? smallest : ThresholdDecay * theta + (1 - ThresholdDecay) * smallest);
-            }
-        }
-        return selected;
-    }
-
-    public override void FoldInputScale(double scale)
-    {
-        base.FoldInputScale(scale);
-        // Pre-activations scale with W_enc: the threshold moves with them.
-        using var noGrad = torch.no_grad();
-        if (Threshold > 0) threshold.mul_(scale);
-    }
-}

@@ -1,17 +1,16 @@
 // The sae stage: trains the manifest's SAE architecture on the activation store and saves it in SAELens' layout,
-// with the per-step losses as training_log.jsonl. Temporal architectures train on whole sequences, the others on
-// shuffled tokens.
+// with the per-step losses as training_log.jsonl. What depends on the architecture (sequence or token batches, loss
+// coefficients, memory estimate, cache version, export mapping) comes from its descriptor in the registry.
 using System.Text.Json.Nodes;
 using TemporalSae.Activations;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Saes;
-using TemporalSae.Saes.Temporal;
 
 namespace TemporalSae.Training;
 
-public sealed class SaeStage : Stage
+public sealed class SaeStage(SaeRegistry architectures) : Stage
 {
     public const string SaeFolder = "sae";
     public const string LogFile = "training_log.jsonl";
@@ -27,8 +26,7 @@ public sealed class SaeStage : Stage
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
         JsonObject material = Sections(config, "sae", "training");
-        if (config.Sae.Architecture == TemporalSparseAutoencoder.RegistryKey)
-            material["temporal_version"] = TemporalSparseAutoencoder.Version;
+        material["architecture_version"] = architectures[config.Sae.Architecture].CacheVersion;
         return material;
     }
 
@@ -36,16 +34,16 @@ public sealed class SaeStage : Stage
     {
         ExperimentConfig config = context.Config;
         using ActivationStore store = ActivationsStage.Open(context.Input("activations"));
-        bool sequences = SaeRegistry.NeedsSequences(config.Sae.Architecture);
+        SaeArchitecture architecture = architectures[config.Sae.Architecture];
+        bool sequences = architecture.TrainsOnSequences;
         var source = new StoreBatchSource(store, sequences, config.Training.BatchSize, ContentHash.DeriveSeed(context.Seed, "batches"));
-        if (sequences && config.Training.MemoryLimitMb > 0)
-            TemporalMemoryEstimate.EnsureWithinLimit(
-                new TemporalMemoryShapes(source.TokensPerStep / store.ContextSize, store.ContextSize, store.DModel, config.Sae.DSae,
-                    config.Sae.Temporal.Buffer, config.Sae.Temporal.GradientCheckpointing),
-                config.Training.MemoryLimitMb);
+        // Checked when the manifest was loaded too, where d_in was known; here it is the store's.
+        var shapes = new SaeStepShapes(source.TokensPerStep, store.ContextSize, store.DModel, config.Sae.DSae);
+        if (architecture.MemoryRefusal(shapes, config.Sae, config.Training.MemoryLimitMb) is { } refusal)
+            throw new InvalidInputException(refusal);
 
-        using SparseAutoencoder sae = SaeRegistry.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
-        var trainer = new SaeTrainer(config.Training, context.Log);
+        using SparseAutoencoder sae = architecture.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
+        var trainer = new SaeTrainer(config.Training, architecture.LossCoefficients(config.Training, config.Sae), context.Log);
         var outcome = trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none");
         // What a training step needs (the number gradient checkpointing is meant to lower), beside the stage's peak.
         context.Measurements["training_step_peak_mb"] = Math.Round(outcome.StepPeakBytes / 1048576.0, 1);
@@ -53,7 +51,7 @@ public sealed class SaeStage : Stage
         AtomicFile.WriteAllText(Path.Combine(folder, LogFile), string.Join('\n', outcome.LogLines) + "\n");
         var metadata = new SaeLensMetadata(config.SubjectModel.Kind == "builtin" ? "temporalsae/brown-gpt2" : config.SubjectModel.Path,
             config.Activations.Hook, ManifestRules.HookLayer(config.Activations.Hook) ?? 0, store.ContextSize);
-        SaeLensFormat.Export(sae, config.Sae, metadata, Path.Combine(folder, SaeFolder));
+        SaeLensFormat.Export(sae, architecture, config.Sae, metadata, Path.Combine(folder, SaeFolder));
 
         var finalTerms = new JsonObject();
         foreach (var (name, value) in outcome.FinalTerms.OrderBy(t => t.Key, StringComparer.Ordinal)) finalTerms[name] = value;
@@ -76,7 +74,8 @@ public sealed class SaeStage : Stage
     }
 
     /// <summary>The trained SAE of a built artifact.</summary>
-    public static SparseAutoencoder Open(string artifactFolder) => SaeLensFormat.Import(Path.Combine(artifactFolder, SaeFolder)).Sae;
+    public static SparseAutoencoder Open(string artifactFolder, SaeRegistry architectures) =>
+        SaeLensFormat.Import(Path.Combine(artifactFolder, SaeFolder), architectures).Sae;
 
     static JsonArray Curve(IReadOnlyList<string> lines)
     {

@@ -39,7 +39,8 @@ public static class SaeStepBenchmark
             Architecture = architecture, DSae = dSae, K = 32,
             Temporal = new TemporalConfig { Buffer = buffer, GradientCheckpointing = gradientCheckpointing },
         };
-        bool sequences = SaeRegistry.NeedsSequences(architecture);
+        SaeArchitecture descriptor = SaeRegistry.Default[architecture];
+        bool sequences = descriptor.TrainsOnSequences;
         var source = new RandomBatches(dIn, batchTokens, sequences ? context : 0);
         // Two steps outside the timing: the first loads kernels, and the trainer measures the second's memory (with a
         // sampling thread beside it).
@@ -48,10 +49,10 @@ public static class SaeStepBenchmark
             Tokens = (long)(steps + UntimedSteps) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
             LrWarmupSteps = 0, L1WarmupSteps = 0, DeadWindowFraction = 0.5,
         };
-        using SparseAutoencoder model = SaeRegistry.Create(sae, dIn, seed: 1);
+        using SparseAutoencoder model = descriptor.Create(sae, dIn, seed: 1);
         var timer = new StepTimer(source, steps);
         string scratch = Path.Combine(Path.GetTempPath(), $"tsae-bench-{Guid.NewGuid():N}");
-        long peakBytes = new SaeTrainer(config, TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false).StepPeakBytes;
+        long peakBytes = new SaeTrainer(config, descriptor.LossCoefficients(config, sae), TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false).StepPeakBytes;
         double seconds = timer.Elapsed.TotalSeconds / steps;
         return new SaeStepMeasurement(architecture, seconds, source.TokensPerStep / seconds,
             StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0);

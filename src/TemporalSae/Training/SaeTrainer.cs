@@ -1,5 +1,5 @@
-// Trains any SparseAutoencoder on batches of activations: Adam, learning-rate warm-up and decay, sparsity warm-up,
-// gradient clipping, dead-latent tracking, optional input normalisation folded back into the weights afterwards,
+// Trains any SparseAutoencoder on batches of activations: Adam, learning-rate warm-up and decay, the architecture's
+// loss coefficients with their warm-ups, gradient clipping, dead-latent tracking, optional input normalisation folded back into the weights afterwards,
 // named losses logged as JSON Lines, resumable checkpoints, and loud failures for the runs that cannot mean anything
 // (no steps, a NaN or infinite loss, every latent dead).
 using System.Diagnostics;
@@ -35,7 +35,8 @@ public sealed record TrainingOutcome(
     public double DeadFraction(int dSae) => DeadLatents / (double)dSae;
 }
 
-public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
+/// <param name="lossCoefficients">The architecture's weighted loss terms (SaeArchitecture.LossCoefficients).</param>
+public sealed class SaeTrainer(TrainingConfig config, IReadOnlyList<LossCoefficient> lossCoefficients, TextWriter log)
 {
     public const string CheckpointFile = "checkpoint.safetensors";
 
@@ -59,7 +60,7 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
                 $"training would run 0 steps: training.tokens = {config.Tokens} with {source.TokensPerStep} tokens per step " +
                 $"and {source.StepsPerEpoch} steps of data per epoch; raise training.tokens (or activations.train_tokens)");
 
-        var schedules = new Schedules(config, steps);
+        var schedule = new LearningRateSchedule(config, steps);
         long deadWindow = Math.Max(1, (long)Math.Round(config.DeadWindowFraction * steps * source.TokensPerStep));
         var named = sae.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
         using var adam = new AdamState(named, config.AdamBeta1, config.AdamBeta2);
@@ -92,15 +93,14 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             ActivationBatch batch = raw with { X = raw.X.mul(scale) };
             Dispose(raw with { DocumentIds = null, SentenceIds = null, Special = null });
 
-            using (var dead = sinceFired >= deadWindow) sae.ObserveDeadLatents(dead);
-            var coefficients = new StepCoefficients(schedules.Sparsity(step), config.AuxKCoefficient);
-            SaeForward forward = sae.Forward(batch, coefficients);
+            var coefficients = StepCoefficients.At(lossCoefficients, step);
+            SaeForward forward = sae.Forward(new SaeStep(batch, coefficients, DeadLatents: sinceFired >= deadWindow));
             CheckFinite(forward, step);
 
             foreach (var parameter in adam.Parameters) parameter.grad?.zero_();
             forward.Loss.backward();
             if (config.GradClip > 0) nn.utils.clip_grad_norm_(adam.Parameters, config.GradClip);
-            double lr = schedules.LearningRate(step);
+            double lr = schedule.At(step);
             adam.Step(lr);
             sae.AfterStep();
 
@@ -110,7 +110,7 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             if (step % logEvery == 0 || step == steps)
             {
                 lastTerms = forward.Terms.ToDictionary(t => t.Key, t => t.Value.item<float>() * 1.0);
-                logLines.Add(LogLine(step, step * (long)source.TokensPerStep, lr, coefficients.Sparsity, forward.Loss.item<float>(), lastTerms, lastL0,
+                logLines.Add(LogLine(step, step * (long)source.TokensPerStep, lr, coefficients, forward.Loss.item<float>(), lastTerms, lastL0,
                     DeadCount(sinceFired, deadWindow) / (double)sae.DSae));
             }
             progress.Report(step, forward.Loss.item<float>(), lastL0);
@@ -254,7 +254,8 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
 
     static int DeadCount(Tensor sinceFired, long window) => (int)(sinceFired >= window).sum().item<long>();
 
-    static string LogLine(long step, long tokens, double lr, double sparsityCoefficient, double loss,
+    /// <summary>One JSON line: step, tokens, lr, each warmed-up coefficient (`TERM_coefficient`), loss, terms, l0, dead fraction.</summary>
+    string LogLine(long step, long tokens, double lr, StepCoefficients coefficients, double loss,
         IReadOnlyDictionary<string, double> terms, double l0, double deadFraction)
     {
         var line = new JsonObject
@@ -262,9 +263,10 @@ public sealed class SaeTrainer(TrainingConfig config, TextWriter log)
             ["step"] = step,
             ["tokens"] = tokens,
             ["lr"] = lr,
-            ["sparsity_coefficient"] = sparsityCoefficient,
-            ["loss"] = loss,
         };
+        foreach (var coefficient in lossCoefficients.Where(c => c.WarmupKey is not null))
+            line[$"{coefficient.Term}_coefficient"] = coefficients[coefficient.Term];
+        line["loss"] = loss;
         foreach (var (name, value) in terms.OrderBy(t => t.Key, StringComparer.Ordinal)) line[name] = value;
         line["l0"] = l0;
         line["dead_fraction"] = deadFraction;

@@ -18,7 +18,7 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     [Fact]
     public void Unknown_architecture_lists_the_known_ones()
     {
-        var e = Assert.Throws<InvalidInputException>(() => SaeRegistry.Create(new SaeConfig { Architecture = "relu" }, 8, 1));
+        var e = Assert.Throws<InvalidInputException>(() => SaeRegistry.Default.Create(new SaeConfig { Architecture = "relu" }, 8, 1));
         Assert.Contains("unknown architecture `relu`", e.Message);
         Assert.Contains("batchtopk, standard, temporal, topk, tsae-contrastive", e.Message);
     }
@@ -27,7 +27,7 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     public void Duplicate_registration_is_an_error()
     {
         var e = Assert.Throws<InvalidOperationException>(() =>
-            SaeRegistry.Build((StandardSae.RegistryKey, StandardSae.Create), (StandardSae.RegistryKey, StandardSae.Create)));
+            SaeRegistry.Default.With(new StandardArchitecture()));
         Assert.Contains("registered twice", e.Message);
     }
 
@@ -39,7 +39,7 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     [InlineData("tsae-contrastive")]
     public void Initialisation_is_never_zero_and_encoder_is_the_decoder_transpose(string architecture)
     {
-        using var sae = SaeRegistry.Create(new SaeConfig { Architecture = architecture, DSae = 24, K = 4 }, 8, 5);
+        using var sae = SaeRegistry.Default.Create(new SaeConfig { Architecture = architecture, DSae = 24, K = 4 }, 8, 5);
         var p = sae.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
         Assert.True(p["W_dec"].abs().sum().item<float>() > 0);
         Assert.True(p["W_enc"].allclose(p["W_dec"].t()));
@@ -52,12 +52,12 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     public void SaeLens_export_imports_back_to_the_same_features(string architecture)
     {
         var config = new SaeConfig { Architecture = architecture, DSae = 24, K = 4 };
-        using var sae = SaeRegistry.Create(config, 8, 5);
+        using var sae = SaeRegistry.Default.Create(config, 8, 5);
         using (no_grad())
             foreach (var (_, parameter) in sae.named_parameters()) parameter.add_(rand_like(parameter).mul_(0.1f));
-        SaeLensFormat.Export(sae, config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
+        SaeLensFormat.Export(sae, SaeRegistry.Default[config.Architecture], config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
 
-        var (imported, importedConfig) = SaeLensFormat.Import(folder);
+        var (imported, importedConfig) = SaeLensFormat.Import(folder, SaeRegistry.Default);
         using var x = randn(2, 16, 8);
         var batch = new ActivationBatch(x, zeros(2, 16, ScalarType.Int64), zeros(2, 16, ScalarType.Int64), zeros(2, 16, ScalarType.Bool));
         Assert.Equal(config, importedConfig with { Temporal = config.Temporal });
@@ -71,18 +71,18 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     public void Import_reports_missing_and_misshaped_tensors()
     {
         var config = new SaeConfig { DSae = 24 };
-        using var sae = SaeRegistry.Create(config, 8, 5);
-        SaeLensFormat.Export(sae, config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
+        using var sae = SaeRegistry.Default.Create(config, 8, 5);
+        SaeLensFormat.Export(sae, SaeRegistry.Default[config.Architecture], config, new SaeLensMetadata("tiny", "blocks.0.hook_resid_post", 0, 16), folder);
         string cfgPath = Path.Combine(folder, SaeLensFormat.ConfigFile);
         File.WriteAllText(cfgPath, File.ReadAllText(cfgPath).Replace("\"d_in\": 8", "\"d_in\": 9"));
-        var e = Assert.Throws<InvalidInputException>(() => SaeLensFormat.Import(folder));
+        var e = Assert.Throws<InvalidInputException>(() => SaeLensFormat.Import(folder, SaeRegistry.Default));
         Assert.Contains("W_enc has shape [8, 24], expected [9, 24]", e.Message);
     }
 
     [Fact]
     public void Folding_an_input_scale_keeps_features_and_reconstructs_raw_inputs()
     {
-        using var sae = SaeRegistry.Create(new SaeConfig { DSae = 24 }, 8, 5);
+        using var sae = SaeRegistry.Default.Create(new SaeConfig { DSae = 24 }, 8, 5);
         using (no_grad())
             foreach (var (_, parameter) in sae.named_parameters()) parameter.add_(rand_like(parameter).mul_(0.1f));
         using var x = randn(32, 8);

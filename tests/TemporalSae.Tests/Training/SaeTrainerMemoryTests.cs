@@ -51,13 +51,13 @@ public sealed class SaeTrainerMemoryTests(ITestOutputHelper output) : IDisposabl
     public void Resident_memory_does_not_grow_with_training_steps(string architecture)
     {
         var sae = new SaeConfig { Architecture = architecture, DSae = 2048 };
-        bool sequences = SaeRegistry.NeedsSequences(architecture);
+        bool sequences = SaeRegistry.Default[architecture].TrainsOnSequences;
         long Peak(int steps)
         {
-            using var model = SaeRegistry.Create(sae, 128, seed: 1);
+            using var model = SaeRegistry.Default.Create(sae, 128, seed: 1);
             var config = new TrainingConfig { Tokens = steps * 1024L, BatchSize = 1024, CheckpointEvery = 0, LrWarmupSteps = 1, L1WarmupSteps = 1 };
             return ProcessMemory.MeasurePeakAbove(() =>
-                new SaeTrainer(config, TextWriter.Null).Train(model, new RandomSource(128, 1024, sequences), folder, normalizeInputs: true));
+                new SaeTrainer(config, SaeRegistry.Default[architecture].LossCoefficients(config, sae), TextWriter.Null).Train(model, new RandomSource(128, 1024, sequences), folder, normalizeInputs: true));
         }
 
         Peak(10); // warm-up: kernels, thread pools, first allocations

@@ -48,7 +48,11 @@ public sealed class SaeTrainerTests : IDisposable
         CheckpointEvery = checkpointEvery,
     };
 
-    static SparseAutoencoder NewSae(long seed = 1) => StandardSae.Create(new SaeConfig { DSae = 32 }, 16, seed);
+    static SparseAutoencoder NewSae(long seed = 1) => SaeRegistry.Default.Create(new SaeConfig { DSae = 32 }, 16, seed);
+
+    /// <summary>The trainer with the standard architecture's loss coefficients.</summary>
+    static SaeTrainer Trainer(TrainingConfig config) =>
+        new(config, SaeRegistry.Default[StandardSae.RegistryKey].LossCoefficients(config, new SaeConfig()), TextWriter.Null);
 
     static byte[] WeightBytes(SparseAutoencoder sae, string path)
     {
@@ -60,7 +64,7 @@ public sealed class SaeTrainerTests : IDisposable
     public void Training_lowers_the_reconstruction_loss_and_logs_named_terms()
     {
         using var sae = NewSae();
-        var outcome = new SaeTrainer(Config(), TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: true);
+        var outcome = Trainer(Config()).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: true);
         Assert.Equal(40, outcome.Steps);
         Assert.Contains("\"mse\"", outcome.LogLines[^1]);
         double firstMse = double.Parse(System.Text.Json.Nodes.JsonNode.Parse(outcome.LogLines[0])!["mse"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture);
@@ -73,7 +77,7 @@ public sealed class SaeTrainerTests : IDisposable
     {
         using var sae = NewSae();
         var e = Assert.Throws<RunFailedException>(() =>
-            new SaeTrainer(Config(tokens: 10), TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false));
+            Trainer(Config(tokens: 10)).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false));
         Assert.Contains("0 steps", e.Message);
         Assert.Contains("training.tokens = 10", e.Message);
     }
@@ -83,7 +87,7 @@ public sealed class SaeTrainerTests : IDisposable
     {
         using var sae = NewSae();
         var e = Assert.Throws<RunFailedException>(() =>
-            new SaeTrainer(Config(), TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10, scale: float.PositiveInfinity), folder, normalizeInputs: false));
+            Trainer(Config()).Train(sae, new SyntheticSource(16, 64, 10, scale: float.PositiveInfinity), folder, normalizeInputs: false));
         Assert.Contains("step 1", e.Message);
         Assert.Matches("mse|sparsity", e.Message);
     }
@@ -96,7 +100,7 @@ public sealed class SaeTrainerTests : IDisposable
             foreach (var (name, p) in sae.named_parameters())
                 if (name == "b_enc") p.narrow(0, 0, 12).fill_(-1e4f); // the first 12 latents cannot fire
         var config = Config() with { LearningRate = 1e-7 };
-        var outcome = new SaeTrainer(config, TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false);
+        var outcome = Trainer(config).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false);
         Assert.Equal(64 * 40 / 4, outcome.DeadWindowTokens);
         Assert.Equal(12, outcome.DeadLatents);
     }
@@ -110,7 +114,7 @@ public sealed class SaeTrainerTests : IDisposable
                 if (name == "b_enc") p.fill_(-1e4f); // no latent can fire
         var config = Config() with { LearningRate = 1e-7 };
         var e = Assert.Throws<RunFailedException>(() =>
-            new SaeTrainer(config, TextWriter.Null).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false));
+            Trainer(config).Train(sae, new SyntheticSource(16, 64, 10), folder, normalizeInputs: false));
         Assert.Contains("every one of the 32 latents is dead", e.Message);
     }
 
@@ -119,18 +123,18 @@ public sealed class SaeTrainerTests : IDisposable
     {
         var source = new SyntheticSource(16, 64, 7); // epochs of 7 steps: the resume crosses an epoch boundary
         using var uninterrupted = NewSae();
-        var whole = new SaeTrainer(Config(checkpointEvery: 10), TextWriter.Null)
+        var whole = Trainer(Config(checkpointEvery: 10))
             .Train(uninterrupted, source, Path.Combine(folder, "a"), normalizeInputs: true);
 
         using var interrupted = NewSae();
         using var cancel = new CancellationTokenSource();
         var stopping = new CancellingSource(source, cancel, afterBatches: 16 + 25); // 16 scale batches, then stop after step 25
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            new SaeTrainer(Config(checkpointEvery: 10), TextWriter.Null).Train(interrupted, stopping, Path.Combine(folder, "b"), normalizeInputs: true, cancel.Token));
+            Trainer(Config(checkpointEvery: 10)).Train(interrupted, stopping, Path.Combine(folder, "b"), normalizeInputs: true, cancel.Token));
         Assert.True(File.Exists(Path.Combine(folder, "b", SaeTrainer.CheckpointFile)));
 
         using var resumed = NewSae(seed: 99); // fresh weights: everything must come from the checkpoint
-        var rest = new SaeTrainer(Config(checkpointEvery: 10), TextWriter.Null)
+        var rest = Trainer(Config(checkpointEvery: 10))
             .Train(resumed, source, Path.Combine(folder, "b"), normalizeInputs: true);
 
         Assert.Equal(WeightBytes(uninterrupted, Path.Combine(folder, "a.safetensors")), WeightBytes(resumed, Path.Combine(folder, "b.safetensors")));

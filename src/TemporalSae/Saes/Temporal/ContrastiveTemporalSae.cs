@@ -3,6 +3,7 @@
 // high-level prefix and the rest, Matryoshka-style reconstruction (the prefix alone and all latents together must
 // reconstruct x), sparsity, and a symmetric InfoNCE loss between the high-level codes of tokens t and t-1 of the same
 // sequence with the other batch items as negatives. Encoder, decoder and parameter names as SAELens' standard SAE.
+using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TorchSharp;
@@ -11,10 +12,60 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Saes.Temporal;
 
+public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
+{
+    public override string Key => ContrastiveTemporalSae.RegistryKey;
+    public override string Description =>
+        "T-SAE (Bhalla et al., 2025): a high-level prefix that reconstructs alone, and a contrastive loss between consecutive tokens' high-level codes.";
+    public override bool TrainsOnSequences => true;
+
+    public override IReadOnlyList<string> Keys =>
+    [
+        "sae.k", "sae.temporal.activation", "sae.temporal.boundary", "sae.temporal.high_level_fraction",
+        "sae.temporal.contrastive_coefficient", "sae.temporal.contrastive_temperature",
+        "training.l1_coefficient", "training.l1_warmup_steps",
+    ];
+
+    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) =>
+        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+
+    public override void Validate(ExperimentConfig config, ManifestLocations at)
+    {
+        var sae = config.Sae;
+        if (sae.Temporal.Activation == "topk") CheckK(sae, at, "activation: topk keeps k latents");
+        int high = ContrastiveTemporalSae.HighLevelCount(sae.DSae, sae.Temporal.HighLevelFraction);
+        if (high < 1)
+            throw ManifestErrors.At(at.Of("sae.temporal.high_level_fraction"),
+                $"`sae.temporal.high_level_fraction` = {sae.Temporal.HighLevelFraction} gives {high} of `sae.d_sae` = {sae.DSae} latents.",
+                "Expected a fraction that gives the high-level prefix at least one latent.");
+    }
+
+    public override IReadOnlyList<LossCoefficient> LossCoefficients(TrainingConfig training, SaeConfig sae) =>
+    [
+        Sparsity(training),
+        new("contrastive", "sae.temporal.contrastive_coefficient", sae.Temporal.ContrastiveCoefficient),
+    ];
+
+    /// <summary>
+    /// [B, T, d_sae] tensors alive at the peak: the features, the high-level prefix's and all latents' reconstruction
+    /// paths and their gradients; [B, T, d_in]: x, both reconstructions and their residual gradients. Measured in
+    /// SaeMemoryEstimateTests.
+    /// </summary>
+    public const double LatentTensors = 4, InputTensors = 8;
+
+    public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) =>
+        StepBytes(DictionaryParameters(shapes), shapes, LatentTensors, InputTensors);
+
+    public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => ContrastiveTemporalSae.Create(sae, dIn, seed);
+
+    public override SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"
+        ? new("custom", "topk", new JsonObject { ["k"] = sae.K })
+        : new("custom", "relu", new JsonObject());
+}
+
 /// <summary>
 /// f = act(W_enc^T (x - b_dec) + b_enc) per token (no temporal buffer), x_hat = W_dec^T f + b_dec.
-/// <para>Loss = mse_high + mse + coefficients.Sparsity * sparsity + coefficients.Contrastive * ContrastiveCoefficient
-/// * contrastive, where mse_high reconstructs from the first <see cref="HighLevelLatents"/> latents only, mse from all,
+/// <para>Loss = mse_high + mse + coefficients["sparsity"] * sparsity + coefficients["contrastive"] * contrastive, where mse_high reconstructs from the first <see cref="HighLevelLatents"/> latents only, mse from all,
 /// sparsity = mean of sum_i f_i ||W_dec,i||, all means over non-special tokens.</para>
 /// <para>contrastive: for every position t &gt;= 1 the codes u = normalise(f[.., :H]) give logits
 /// L[b, b'] = cos(u_{b,t}, u_{b',t-1}) / temperature over the batch; the loss is the mean over valid pairs (t-1 in t's
@@ -29,28 +80,25 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
     readonly Parameter wEnc, wDec, bEnc, bDec;
     readonly TemporalActivation activation;
 
+    /// <summary>Builds the SAE from the manifest's sae section (checked by the architecture) for activations of width dIn.</summary>
+    public static ContrastiveTemporalSae Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, config.Temporal, config.K, seed);
+
     ContrastiveTemporalSae(int dIn, int dSae, TemporalConfig config, int k, long seed) : base(RegistryKey, dIn, dSae)
     {
         if (dIn < 1) throw new InvalidInputException($"tsae-contrastive: d_in = {dIn} must be at least 1.");
-        if (dSae < 2) throw new InvalidInputException($"sae.d_sae = {dSae} must be at least 2 for tsae-contrastive.");
-        HighLevelLatents = (int)Math.Round(dSae * config.HighLevelFraction);
-        if (HighLevelLatents < 1 || HighLevelLatents > dSae)
+        HighLevelLatents = HighLevelCount(dSae, config.HighLevelFraction);
+        if (HighLevelLatents < 1)
             throw new InvalidInputException(
-                $"sae.temporal.high_level_fraction = {config.HighLevelFraction} gives {HighLevelLatents} of {dSae} latents; " +
-                "it must give between 1 and d_sae.");
-        if (config.ContrastiveTemperature <= 0)
-            throw new InvalidInputException($"sae.temporal.contrastive_temperature = {config.ContrastiveTemperature} must be positive.");
+                $"sae.temporal.high_level_fraction = {config.HighLevelFraction} gives {HighLevelLatents} of {dSae} latents; it must give at least 1.");
         Boundary = TemporalSegments.ParseBoundary(config.Boundary);
-        ContrastiveCoefficient = config.ContrastiveCoefficient;
         Temperature = config.ContrastiveTemperature;
-        activation = TemporalActivation.Of(config.Activation, k, dSae);
+        activation = TemporalActivation.Of(config.Activation, k);
 
         (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
     }
 
-    /// <summary>Builds the SAE from the manifest's sae section for activations of width dIn.</summary>
-    public static ContrastiveTemporalSae Create(SaeConfig config, int dIn, long seed) =>
-        new(dIn, config.DSae, config.Temporal, config.K, seed);
+    /// <summary>H = round(d_sae * high_level_fraction), at most d_sae.</summary>
+    public static int HighLevelCount(int dSae, double fraction) => Math.Min(dSae, (int)Math.Round(dSae * fraction));
 
     public override string Architecture => RegistryKey;
 
@@ -62,7 +110,6 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         ? [new LatentLevel("high", 0, DSae)]
         : [new LatentLevel("high", 0, HighLevelLatents), new LatentLevel("low", HighLevelLatents, DSae)];
     public BoundaryMode Boundary { get; }
-    public double ContrastiveCoefficient { get; }
     public double Temperature { get; }
 
     public Parameter W_enc => wEnc;
@@ -86,9 +133,10 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         return features.matmul(wDec).add_(bDec).MoveToOuterDisposeScope();   // [.., d_in]
     }
 
-    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    public override SaeForward Forward(SaeStep step)
     {
         using var scope = torch.NewDisposeScope();
+        var batch = step.Batch;
         var segments = TemporalSegments.Of(batch, Boundary);
         var x = batch.X;
         var f = Encode(batch);                                                       // [B, T, d_sae]
@@ -104,8 +152,7 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         var mse = ((xHat - x).square().sum(-1) * keep).sum() / kept;
         var sparsity = (f.matmul(norms) * keep).sum() / kept;
         var contrastive = InfoNce(high, segments);
-        var loss = mseHigh + mse + coefficients.Sparsity * sparsity
-            + coefficients.Contrastive * ContrastiveCoefficient * contrastive;
+        var loss = mseHigh + mse + step.Coefficients["sparsity"] * sparsity + step.Coefficients["contrastive"] * contrastive;
 
         var terms = new Dictionary<string, Tensor>
         {

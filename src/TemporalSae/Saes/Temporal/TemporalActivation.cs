@@ -8,14 +8,9 @@ namespace TemporalSae.Saes.Temporal;
 
 internal sealed record TemporalActivation(string Kind, int K)
 {
-    public static TemporalActivation Of(string kind, int k, int dSae)
-    {
-        if (kind is not ("relu" or "topk"))
-            throw new InvalidInputException($"sae.temporal.activation: '{kind}' is not one of relu, topk.");
-        if (kind == "topk" && (k < 1 || k > dSae))
-            throw new InvalidInputException($"sae.k = {k} must be between 1 and sae.d_sae = {dSae} for activation: topk.");
-        return new TemporalActivation(kind, k);
-    }
+    public static TemporalActivation Of(string kind, int k) => kind is "relu" or "topk"
+        ? new TemporalActivation(kind, k)
+        : throw new InvalidInputException($"sae.temporal.activation: '{kind}' is not one of relu, topk.");
 
     /// <summary>
     /// f = act(h) with autograd; h [.., d_sae] is consumed: ReLU runs in place, which saves the step's largest tensor

@@ -1,6 +1,4 @@
-// Peak-memory estimate of a Temporal SAE training step from the shapes alone (SCIENCE.md, "The Temporal SAE" 5),
-// and the refusal to start a run whose estimate exceeds training.memory_limit_mb.
-using TemporalSae.Infrastructure;
+// Peak-memory estimate of a Temporal SAE training step from the shapes alone (SCIENCE.md, "The Temporal SAE" 5).
 
 namespace TemporalSae.Saes.Temporal;
 
@@ -34,23 +32,11 @@ public static class TemporalMemoryEstimate
         return (long)Math.Ceiling(floats * sizeof(float));
     }
 
-    /// <summary>
-    /// Throws <see cref="InvalidInputException"/> when the estimate exceeds <paramref name="memoryLimitMb"/>
-    /// (training.memory_limit_mb; 0 means no limit), naming the estimate, the limit and what to change.
-    /// </summary>
-    public static void EnsureWithinLimit(TemporalMemoryShapes shapes, long memoryLimitMb)
+    /// <summary>What to change when the estimate is above training.memory_limit_mb: checkpointing first, when it is off.</summary>
+    public static string Advice(TemporalMemoryShapes shapes)
     {
-        ArgumentNullException.ThrowIfNull(shapes);
-        if (memoryLimitMb <= 0) return;
-        long estimate = Estimate(shapes);
-        long limit = memoryLimitMb * 1024 * 1024;
-        if (estimate <= limit) return;
         string checkpointing = shapes.Checkpointing ? "" : "set sae.temporal.gradient_checkpointing: true (estimate " +
             $"{Estimate(shapes with { Checkpointing = true }) / 1048576.0:F0} MiB), ";
-        throw new InvalidInputException(
-            $"estimated peak memory {estimate / 1048576.0:F0} MiB for a temporal SAE step (B = {shapes.Batch}, " +
-            $"T = {shapes.Tokens}, d_in = {shapes.DIn}, d_sae = {shapes.DSae}, K = {shapes.Buffer}, " +
-            $"checkpointing = {shapes.Checkpointing.ToString().ToLowerInvariant()}) exceeds training.memory_limit_mb = " +
-            $"{memoryLimitMb} MiB; {checkpointing}lower training.batch_size or sae.d_sae, or raise training.memory_limit_mb.");
+        return $"{checkpointing}lower training.batch_size or sae.d_sae, or raise training.memory_limit_mb";
     }
 }

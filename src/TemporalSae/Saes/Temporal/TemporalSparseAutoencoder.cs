@@ -2,6 +2,7 @@
 // positions in latent space between the encoder and the activation, boundary-aware buffers, and hierarchical
 // decoder-norm-weighted temporal consistency. Decoding, parameter names and the reconstruction and sparsity terms
 // follow SAELens' standard SAE (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec).
+using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TorchSharp;
@@ -10,11 +11,58 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Saes.Temporal;
 
+public sealed class TemporalArchitecture : SaeArchitecture
+{
+    public override string Key => TemporalSparseAutoencoder.RegistryKey;
+    public override string Description =>
+        "Temporal SAE: a causal convolution over K positions in latent space, boundary-aware, with hierarchical temporal consistency.";
+    public override bool TrainsOnSequences => true;
+
+    public override IReadOnlyList<string> Keys =>
+    [
+        "sae.k", "sae.temporal.buffer", "sae.temporal.activation", "sae.temporal.boundary", "sae.temporal.gradient_checkpointing",
+        "sae.temporal.levels", "training.l1_coefficient", "training.l1_warmup_steps",
+    ];
+
+    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) =>
+        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+
+    public override void Validate(ExperimentConfig config, ManifestLocations at)
+    {
+        var temporal = config.Sae.Temporal;
+        if (temporal.Activation == "topk") CheckK(config.Sae, at, "activation: topk keeps k latents");
+        if (temporal.Buffer > config.Data.ContextSize)
+            throw ManifestErrors.At(at.Of("sae.temporal.buffer"),
+                $"`sae.temporal.buffer` = {temporal.Buffer} is longer than `data.context_size` = {config.Data.ContextSize}.",
+                "Expected a buffer no longer than a context window.");
+        ConsistencyLevels.Check(temporal.Levels, config.Sae.DSae, config.Data.ContextSize, at);
+    }
+
+    public override IReadOnlyList<LossCoefficient> LossCoefficients(TrainingConfig training, SaeConfig sae) => [Sparsity(training)];
+
+    public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) => TemporalMemoryEstimate.Estimate(Shapes(shapes, sae));
+
+    public override string MemoryAdvice(SaeStepShapes shapes, SaeConfig sae) => TemporalMemoryEstimate.Advice(Shapes(shapes, sae));
+
+    /// <summary>2: the backward adds the gradients in another order (memory-lean autograd nodes).</summary>
+    public override int CacheVersion => 2;
+
+    public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => TemporalSparseAutoencoder.Create(sae, dIn, seed);
+
+    // SAELens has no temporal architecture: the kernel c_temporal travels as a tensor of the export.
+    public override SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"
+        ? new("custom", "topk", new JsonObject { ["k"] = sae.K })
+        : new("custom", "relu", new JsonObject());
+
+    static TemporalMemoryShapes Shapes(SaeStepShapes shapes, SaeConfig sae) =>
+        new((int)shapes.Sequences, shapes.ContextSize, shapes.DIn, shapes.DSae, sae.Temporal.Buffer, sae.Temporal.GradientCheckpointing);
+}
+
 /// <summary>
 /// z_t = W_enc^T (x_t - b_dec) + b_enc; h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}; f_t = act(h_t);
 /// x_hat_t = W_dec^T f_t + b_dec. c [K, d_sae] is the parameter <c>c_temporal</c>, c_0 = 1 and c_{j&gt;0} = 0 at
 /// initialisation, so training starts from a plain SAE.
-/// <para>Loss = mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal, with
+/// <para>Loss = mse + coefficients["sparsity"] * sparsity + temporal, with
 /// mse = mean over non-special tokens of ||x - x_hat||^2 (summed over d_in); sparsity = mean over non-special tokens
 /// of sum_i f_i ||W_dec,i||; temporal = sum over levels of weight_l * temporal_level{l}, where temporal_level{l} is the
 /// mean over the level's scales s of L_tc(s) on the level's latents (a mean, so adding scales does not raise a level's
@@ -24,14 +72,11 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
 {
     public const string RegistryKey = "temporal";
 
-    /// <summary>
-    /// Part of the SAE stage's cache key: bumped when training gives other numbers for the same configuration.
-    /// 2: the backward adds the gradients in another order (memory-lean autograd nodes).
-    /// </summary>
-    public const int Version = 2;
-
     readonly Parameter wEnc, wDec, bEnc, bDec, c;
     readonly TemporalActivation activation;
+
+    /// <summary>Builds the SAE from the manifest's sae section (checked by the architecture) for activations of width dIn.</summary>
+    public static TemporalSparseAutoencoder Create(SaeConfig config, int dIn, long seed) => new(dIn, config.DSae, config.Temporal, config.K, seed);
 
     TemporalSparseAutoencoder(int dIn, int dSae, TemporalConfig config, int k, long seed) : base(RegistryKey, dIn, dSae)
     {
@@ -42,7 +87,7 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         Boundary = TemporalSegments.ParseBoundary(config.Boundary);
         GradientCheckpointing = config.GradientCheckpointing;
         Levels = ConsistencyLevels.Resolve(config.Levels, dSae);
-        activation = TemporalActivation.Of(config.Activation, k, dSae);
+        activation = TemporalActivation.Of(config.Activation, k);
 
         (wEnc, wDec, bEnc, bDec) = RegisterDictionary(seed);
         using var kernel = torch.zeros(config.Buffer, dSae);         // [K, d_sae]
@@ -50,10 +95,6 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         c = new Parameter(kernel.clone());
         register_parameter("c_temporal", c);
     }
-
-    /// <summary>Builds the SAE from the manifest's sae section for activations of width dIn.</summary>
-    public static TemporalSparseAutoencoder Create(SaeConfig config, int dIn, long seed) =>
-        new(dIn, config.DSae, config.Temporal, config.K, seed);
 
     public override string Architecture => RegistryKey;
 
@@ -94,8 +135,9 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         return xHat.MoveToOuterDisposeScope();
     }
 
-    public override SaeForward Forward(ActivationBatch batch, StepCoefficients coefficients)
+    public override SaeForward Forward(SaeStep step)
     {
+        var batch = step.Batch;
         CheckWidth(batch.X);
         using var scope = torch.NewDisposeScope();
         var segments = TemporalSegments.Of(batch, Boundary);
@@ -113,7 +155,8 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         var sparsity = (f.matmul(norms).view(keep.shape) * keep).sum() / kept;
         var levelWeights = torch.tensor(Levels.Select(l => l.Weight).ToArray(), device: x.device).to_type(perLevel.dtype);
         var temporal = (perLevel * levelWeights).sum();
-        var loss = mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal;
+        // The levels' weights are the temporal term's coefficients; it has no warm-up.
+        var loss = mse + step.Coefficients["sparsity"] * sparsity + temporal;
 
         var terms = new Dictionary<string, Tensor>
         {

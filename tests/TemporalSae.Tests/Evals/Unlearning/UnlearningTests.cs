@@ -24,7 +24,7 @@ public sealed class UnlearningTests
 
     static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
-    static SparseAutoencoder Sae() => SaeRegistry.Create(new SaeConfig { Architecture = "standard", DSae = 16 }, 8, seed: 3);
+    static SparseAutoencoder Sae() => SaeRegistry.Default.Create(new SaeConfig { Architecture = "standard", DSae = 16 }, 8, seed: 3);
 
     [Fact]
     public void The_clamp_changes_nothing_without_chosen_latents_and_keeps_special_positions()

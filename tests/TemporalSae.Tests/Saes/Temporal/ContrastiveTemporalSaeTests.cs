@@ -12,12 +12,14 @@ public class ContrastiveTemporalSaeTests
 {
     const int DIn = 8, DSae = 20;
 
-    static ContrastiveTemporalSae Build(string boundary) => ContrastiveTemporalSae.Create(new SaeConfig
+    static SaeConfig Config(string boundary) => new()
     {
         Architecture = ContrastiveTemporalSae.RegistryKey,
         DSae = DSae,
         Temporal = new TemporalConfig { Boundary = boundary, HighLevelFraction = 0.25, ContrastiveCoefficient = 2, ContrastiveTemperature = 0.5 },
-    }, DIn, seed: 4);
+    };
+
+    static ContrastiveTemporalSae Build(string boundary) => ContrastiveTemporalSae.Create(Config(boundary), DIn, seed: 4);
 
     /// <summary>Naive InfoNCE: one pair at a time, logits against every batch item.</summary>
     static double ReferenceInfoNce(Tensor high, ActivationBatch batch, string boundary, double temperature)
@@ -48,7 +50,10 @@ public class ContrastiveTemporalSaeTests
         var sae = Build(boundary);
         using (torch.no_grad()) sae.b_enc.add_(0.05);
         var batch = Batch(4, 12, DIn, seed: 3);
-        var forward = sae.Forward(batch, new StepCoefficients(Sparsity: 0.5, Contrastive: 0.7));
+        // The step's coefficients as the trainer gets them from the architecture: lambda 0.5, contrastive_coefficient 2.
+        var coefficients = SaeRegistry.Default[ContrastiveTemporalSae.RegistryKey]
+            .LossCoefficients(new TrainingConfig { L1Coefficient = 0.5, L1WarmupSteps = 0 }, Config(boundary));
+        var forward = sae.Forward(new SaeStep(batch, StepCoefficients.At(coefficients, step: 0)));
         Assert.Equal(5, sae.HighLevelLatents);
         Assert.Equal(["mse_high", "mse", "sparsity", "contrastive"], forward.Terms.Keys.ToArray());
 
@@ -65,7 +70,8 @@ public class ContrastiveTemporalSaeTests
         Assert.Equal(mse, forward.Terms["mse"].item<float>(), 1e-4);
         Assert.Equal(sparsity, forward.Terms["sparsity"].item<float>(), 1e-5);
         Assert.Equal(contrastive, forward.Terms["contrastive"].item<float>(), 1e-4);
-        Assert.Equal(mseHigh + mse + 0.5 * sparsity + 0.7 * 2 * contrastive, forward.Loss.item<float>(), 1e-3);
+        // contrastive_coefficient weighs the InfoNCE term once.
+        Assert.Equal(mseHigh + mse + 0.5 * sparsity + 2 * contrastive, forward.Loss.item<float>(), 1e-3);
         Assert.True(mseHigh > mse, "the prefix alone should reconstruct worse than all latents");
     }
 
@@ -76,15 +82,15 @@ public class ContrastiveTemporalSaeTests
         using (torch.no_grad()) sae.b_enc.add_(0.1);
         var batch = Batch(6, 10, DIn, seed: 5, specials: false);
         var optimizer = torch.optim.SGD(sae.parameters(), 0.05);
-        var only = new StepCoefficients(Sparsity: 0, Contrastive: 1);
-        float before = sae.Forward(batch, only).Terms["contrastive"].item<float>();
+        var only = StepCoefficients.Of(("sparsity", 0), ("contrastive", 1));
+        float before = sae.Forward(new SaeStep(batch, only)).Terms["contrastive"].item<float>();
         for (int step = 0; step < 30; step++)
         {
             optimizer.zero_grad();
-            sae.Forward(batch, only).Loss.backward();
+            sae.Forward(new SaeStep(batch, only)).Loss.backward();
             optimizer.step();
         }
-        float after = sae.Forward(batch, only).Terms["contrastive"].item<float>();
+        float after = sae.Forward(new SaeStep(batch, only)).Terms["contrastive"].item<float>();
         Assert.True(after < before, $"contrastive loss went from {before} to {after}");
     }
 }

@@ -1,5 +1,6 @@
 // The memory estimate's arithmetic and the refusal message of the memory limit.
-using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
+using TemporalSae.Saes;
 using TemporalSae.Saes.Temporal;
 
 namespace TemporalSae.Tests.Saes.Temporal;
@@ -21,16 +22,19 @@ public class TemporalMemoryEstimateTests
     [Fact]
     public void Refusal_names_estimate_limit_and_remedies()
     {
+        var architecture = SaeRegistry.Default[TemporalSparseAutoencoder.RegistryKey];
+        var shapes = new SaeStepShapes(Tokens: 32 * 128, ContextSize: 128, DIn: 768, DSae: 6144);
+        var sae = new SaeConfig { Architecture = architecture.Key, DSae = 6144, Temporal = new TemporalConfig { Buffer = 4 } };
+        Assert.Equal(TemporalMemoryEstimate.Estimate(Reference), architecture.EstimatePeakBytes(shapes, sae));
         long estimateMb = TemporalMemoryEstimate.Estimate(Reference) / (1024 * 1024);
-        TemporalMemoryEstimate.EnsureWithinLimit(Reference, estimateMb + 1);
-        TemporalMemoryEstimate.EnsureWithinLimit(Reference, 0);
-        var e = Assert.Throws<InvalidInputException>(() => TemporalMemoryEstimate.EnsureWithinLimit(Reference, estimateMb / 2));
-        Assert.Contains($"training.memory_limit_mb = {estimateMb / 2} MiB", e.Message);
-        Assert.Contains("estimated peak memory", e.Message);
-        Assert.Contains("gradient_checkpointing: true", e.Message);
-        Assert.Contains("training.batch_size", e.Message);
-        var checkpointed = Assert.Throws<InvalidInputException>(() =>
-            TemporalMemoryEstimate.EnsureWithinLimit(Reference with { Checkpointing = true }, 10));
-        Assert.DoesNotContain("gradient_checkpointing: true", checkpointed.Message);
+        Assert.Null(architecture.MemoryRefusal(shapes, sae, estimateMb + 1));
+        Assert.Null(architecture.MemoryRefusal(shapes, sae, 0));
+        string refusal = architecture.MemoryRefusal(shapes, sae, estimateMb / 2)!;
+        Assert.Contains($"training.memory_limit_mb = {estimateMb / 2} MiB", refusal);
+        Assert.Contains($"estimated peak memory of a `temporal` training step, {estimateMb} MiB", refusal);
+        Assert.Contains("gradient_checkpointing: true", refusal);
+        Assert.Contains("training.batch_size", refusal);
+        var checkpointed = sae with { Temporal = sae.Temporal with { GradientCheckpointing = true } };
+        Assert.DoesNotContain("gradient_checkpointing: true", architecture.MemoryRefusal(shapes, checkpointed, 10));
     }
 }

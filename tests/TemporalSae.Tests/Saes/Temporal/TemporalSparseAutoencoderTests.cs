@@ -12,7 +12,7 @@ namespace TemporalSae.Tests.Saes.Temporal;
 public class TemporalSparseAutoencoderTests
 {
     const int DIn = 8, DSae = 24;
-    static readonly StepCoefficients Coefficients = new(Sparsity: 0.7, Temporal: 1.3);
+    static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7));
 
     static TemporalSparseAutoencoder Build(string boundary, int buffer = 4, bool checkpointing = false,
         string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3)
@@ -76,7 +76,7 @@ public class TemporalSparseAutoencoderTests
 
         var expected = ReferenceLoss(sae, batch, boundary, Coefficients);
         var expectedGrads = torch.autograd.grad([expected], sae.parameters().ToArray());
-        var forward = sae.Forward(batch, Coefficients);
+        var forward = sae.Forward(new SaeStep(batch, Coefficients));
         var actualGrads = torch.autograd.grad([forward.Loss], sae.parameters().ToArray());
 
         AssertClose(expected, forward.Loss, 1e-4, "loss");
@@ -98,9 +98,9 @@ public class TemporalSparseAutoencoderTests
         var batch = Batch(4, 16, DIn, seed: 6);
         var x = batch.X.requires_grad_(true);
 
-        var a = plain.Forward(batch, Coefficients);
+        var a = plain.Forward(new SaeStep(batch, Coefficients));
         var gradsA = torch.autograd.grad([a.Loss], [.. plain.parameters(), x]);
-        var b = checkpointed.Forward(batch, Coefficients);
+        var b = checkpointed.Forward(new SaeStep(batch, Coefficients));
         var gradsB = torch.autograd.grad([b.Loss], [.. checkpointed.parameters(), x]);
 
         AssertClose(a.Loss, b.Loss, 1e-5, "loss");

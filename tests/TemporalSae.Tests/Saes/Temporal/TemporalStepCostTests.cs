@@ -32,7 +32,7 @@ public class TemporalStepCostTests(ITestOutputHelper output)
     static void TemporalStep(TemporalSparseAutoencoder sae, ActivationBatch batch)
     {
         using var scope = torch.NewDisposeScope();
-        var forward = sae.Forward(batch, new StepCoefficients(Sparsity: 5));
+        var forward = sae.Forward(new SaeStep(batch, StepCoefficients.Of(("sparsity", 5))));
         forward.Loss.backward();
     }
 

@@ -140,7 +140,7 @@ internal static class TemporalTestData
             }
             temporal = temporal + level.Weight * levelLoss / level.Scales.Count;
         }
-        return mse + coefficients.Sparsity * sparsity + coefficients.Temporal * temporal;
+        return mse + coefficients["sparsity"] * sparsity + temporal;
     }
 
     public static string Describe(Tensor expected, Tensor actual)
