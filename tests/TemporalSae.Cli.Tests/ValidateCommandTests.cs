@@ -42,6 +42,20 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_manifest_nested_50000_deep_exits_2_with_a_located_error()
+    {
+        string path = Path.Combine(folder, "deep.yaml");
+        File.WriteAllText(path, "description: " + new string('[', 50_000) + new string(']', 50_000) + "\n");
+        // A separate process, because a stack overflow would end the test host instead of failing the test.
+        var outcome = Tsae.Run(["validate", path]);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.StartsWith($"error: {path}:1:77: mappings and lists nested more than 64 levels deep.", outcome.Stderr);
+        Assert.DoesNotContain("   at ", outcome.Stderr);
+        Assert.DoesNotContain("Stack overflow", outcome.Stderr);
+        Assert.Equal("", outcome.Stdout);
+    }
+
+    [Fact]
     public void Schema_prints_the_key_table()
     {
         var (code, output, _) = Run("validate", "--schema");

@@ -18,7 +18,7 @@ public static class ManifestDocs
         sb.Append("| Key | Type | Default | Allowed | Description |\n");
         sb.Append("|---|---|---|---|---|\n");
         Row(sb, ManifestLoader.ExtendsKey, "string", "", "relative path",
-            "Base manifest this one inherits from (e.g. `_base.yaml`): mappings merge key by key, lists and values are replaced whole.");
+            "Base manifest this one inherits from (e.g. `_base.yaml`), a .yaml or .yml file in the run's folder or below it: mappings merge key by key, lists and values are replaced whole.");
         Rows(sb, ManifestSchema.Root, new ExperimentConfig(), "");
         return sb.ToString();
     }

@@ -41,7 +41,7 @@ public static class ManifestLoader
             throw new InvalidInputException($"{Display(full)}: manifest not found.\n  {SuggestFile(full) ?? "Manifests live in experiments/ (tsae validate experiments/*.yaml)."}");
 
         var files = new List<string>();
-        MappingNode merged = Resolve(full, [], files);
+        MappingNode merged = Resolve(full, full, extendedAt: null, [], files);
         if (profilePath is not null)
             merged = ManifestProfiles.Apply(merged, profilePath, Display(System.IO.Path.GetFullPath(profilePath)));
         foreach (string text in overrides ?? [])
@@ -92,15 +92,18 @@ public static class ManifestLoader
     }
 
     /// <summary>The file's tree with its extends chain merged in (and the `extends` key removed).</summary>
-    static MappingNode Resolve(string full, List<string> chain, List<string> files)
+    /// <param name="run">The run's own manifest, the first of the chain; its folder holds every base.</param>
+    /// <param name="extendedAt">The `extends` value that names this file, when it is a base.</param>
+    static MappingNode Resolve(string full, string run, SourceLocation? extendedAt, List<string> chain, List<string> files)
     {
         string source = Display(full);
-        string text;
-        try { text = File.ReadAllText(full); }
-        catch (IOException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
-        catch (UnauthorizedAccessException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
-
-        MappingNode document = YamlManifestReader.ReadDocument(text, source);
+        MappingNode document;
+        try { document = YamlManifestReader.ReadDocument(ReadText(full, source), source); }
+        catch (InvalidInputException e) when (extendedAt is not null)
+        {
+            // The reader is looking at the manifest that pulled the base in, not at the base.
+            throw new InvalidInputException($"{e.Message}\n  This base is named by `extends` at {extendedAt}.");
+        }
         files.Add(full);
         if (chain.Count > 0 && document.FindKey("name") is { } nameKey)
             throw ManifestErrors.At(nameKey.Location, "`name` is set in a base manifest.",
@@ -111,17 +114,72 @@ public static class ManifestLoader
             throw ManifestErrors.At(extendsNode.Location, $"`extends` must be the relative path of a base manifest, but it is {extendsNode.Describe()}.",
                 "For example: extends: _base.yaml");
 
-        string basePath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, extends.Value));
+        string basePath = BasePath(extends, full, run);
         var cycle = chain.Append(full).ToList();
         if (cycle.Contains(basePath))
             throw ManifestErrors.At(extends.Location, "`extends` makes a cycle.",
                 string.Join(" -> ", cycle.SkipWhile(f => f != basePath).Append(basePath).Select(Display)));
+
+        MappingNode parent = Resolve(basePath, run, extends.Location, cycle, files);
+        return ManifestMerge.Merge(parent, document.Without(ExtendsKey));
+    }
+
+    /// <summary>
+    /// The full path of the base that <paramref name="extends"/> names. Only a .yaml or .yml file in the folder of the
+    /// run's manifest or below it is read: anything else is refused before it is opened, so no message can quote a
+    /// file that is not a manifest.
+    /// </summary>
+    static string BasePath(ScalarNode extends, string full, string run)
+    {
+        string root = System.IO.Path.GetDirectoryName(run)!;
+        string where = $"A base is a .yaml or .yml file in {Display(root)}, the folder of {Display(run)}, or below it.";
+        if (System.IO.Path.IsPathRooted(extends.Value))
+            throw ManifestErrors.At(extends.Location, $"`extends` is the absolute path {extends.Value}; it must be relative to the folder of this manifest.",
+                where, "For example: extends: _base.yaml");
+
+        string basePath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, extends.Value));
+        if (!IsInside(basePath, root))
+            throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, which is outside {Display(root)}.",
+                where, "Move or copy the base into that folder.");
+        if (Directory.Exists(basePath))
+            throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, which is a folder.",
+                "Name the base's file, e.g. extends: _base.yaml");
+        if (!Extensions.Contains(System.IO.Path.GetExtension(basePath)))
+            throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, which is not a manifest.",
+                where, "For example: extends: _base.yaml");
         if (!File.Exists(basePath))
             throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, which does not exist.",
                 SuggestFile(basePath) ?? "The path is relative to the folder of the manifest that extends it.");
 
-        MappingNode parent = Resolve(basePath, cycle, files);
-        return ManifestMerge.Merge(parent, document.Without(ExtendsKey));
+        // A symbolic link inside the folder can still lead to any file on the machine.
+        string target = RealPath(basePath);
+        if (!IsInside(target, RealPath(root)) || !Extensions.Contains(System.IO.Path.GetExtension(target)))
+            throw ManifestErrors.At(extends.Location, $"`extends` names {Display(basePath)}, a symbolic link to {target}.",
+                where, "Replace the link with a copy of the base.");
+        return basePath;
+    }
+
+    static bool IsInside(string path, string folder)
+    {
+        string relative = System.IO.Path.GetRelativePath(folder, path);
+        return relative != ".." && !relative.StartsWith(".." + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                                && !System.IO.Path.IsPathRooted(relative);
+    }
+
+    /// <summary>The full path with every symbolic link in it followed.</summary>
+    static string RealPath(string full)
+    {
+        string? parent = System.IO.Path.GetDirectoryName(full);
+        if (parent is null) return full;
+        string path = System.IO.Path.Combine(RealPath(parent), System.IO.Path.GetFileName(full));
+        return new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target ? RealPath(target.FullName) : path;
+    }
+
+    static string ReadText(string full, string source)
+    {
+        try { return File.ReadAllText(full); }
+        catch (IOException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
+        catch (UnauthorizedAccessException e) { throw new InvalidInputException($"{source}: cannot be read ({e.Message})."); }
     }
 
     static string? SuggestFile(string missing)
@@ -135,10 +193,10 @@ public static class ManifestLoader
         return nearest is null ? null : $"Did you mean `{nearest}`?";
     }
 
-    /// <summary>Paths in messages: relative to the working directory when below it, else full.</summary>
+    /// <summary>Paths in messages: relative to the working directory when below it, else full (also for the directory itself).</summary>
     static string Display(string full)
     {
         string relative = System.IO.Path.GetRelativePath(Environment.CurrentDirectory, full);
-        return relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative) ? full : relative;
+        return relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative) ? full : relative;
     }
 }

@@ -8,7 +8,10 @@ namespace TemporalSae.Manifests;
 public sealed record SourceLocation(string Source, int Line, int Column, bool IsOverride = false)
 {
     public override string ToString() =>
-        IsOverride ? $"override `--set {Source}` (column {Column})" : $"{Source}:{Line}:{Column}";
+        IsOverride ? $"override `--set {Shorten(Source)}` (column {Column})" : $"{Source}:{Line}:{Column}";
+
+    // An override can be generated text of any length; its start and the column find it.
+    static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }
 
 public abstract class ManifestNode(SourceLocation location)

@@ -31,7 +31,7 @@ static partial class ManifestOverrides
 
         string valueText = text[(equals + 1)..];
         ManifestNode value = valueText.TrimStart().Length > 0 && valueText.TrimStart()[0] is '[' or '{' or '"' or '\''
-            ? YamlManifestReader.ReadOverrideValue(valueText, text, columnOffset: equals + 1)
+            ? YamlManifestReader.ReadOverrideValue(valueText, text, columnOffset: equals + 1, depth: segments.Length)
             // Other values are one plain scalar, so `--set title=ReLU: a baseline` keeps its colon.
             : new ScalarNode(whole with { Column = equals + 2 }, valueText.Trim(), isPlain: true);
 

@@ -181,6 +181,145 @@ public sealed class InvalidManifestTests : IDisposable
         Assert.Contains(fragment, message);
     }
 
+    [Fact]
+    public void A_flow_list_nested_50000_deep_is_refused_at_the_depth_limit_without_reading_on()
+    {
+        string path = folder.Write("run.yaml", "description: " + new string('[', 50_000) + new string(']', 50_000) + "\n");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string message = folder.Error("run.yaml");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        // The top-level mapping is level 1 and the first `[` at column 14 level 2, so level 65 opens at column 77.
+        Assert.StartsWith($"{path}:1:77: mappings and lists nested more than 64 levels deep.", message);
+        Assert.Contains("The limit is 64 levels", message);
+        Assert.Contains("Check for unclosed `[` or `{`", message);
+    }
+
+    [Fact]
+    public void Block_mappings_nested_past_the_limit_are_refused_where_they_cross_it()
+    {
+        var yaml = new System.Text.StringBuilder();
+        for (int level = 0; level < 1000; level++) yaml.Append(' ', 2 * level).Append($"k{level}:\n");
+        string path = folder.Write("run.yaml", yaml.ToString());
+        // k64's line opens the 65th mapping.
+        Assert.StartsWith($"{path}:65:129: mappings and lists nested more than 64 levels deep.", folder.Error("run.yaml"));
+    }
+
+    [Fact]
+    public void Nesting_up_to_the_limit_is_read()
+    {
+        folder.Write("run.yaml", "description: " + new string('[', 63) + new string(']', 63) + "\n");
+        Assert.Contains("`description` must be text, but it is a list", folder.Error("run.yaml"));
+    }
+
+    [Fact]
+    public void An_override_value_nested_50000_deep_is_refused_with_a_short_message()
+    {
+        folder.Write("run.yaml", "seed: 1\n");
+        string value = new string('[', 50_000) + new string(']', 50_000);
+        string message = folder.Error("run.yaml", "description=" + value);
+        Assert.StartsWith("override `--set description=[[[", message);
+        // `description` is level 1, the value's first `[` (column 13) level 2.
+        Assert.Contains("...` (column 76): mappings and lists nested more than 64 levels deep.", message);
+        Assert.True(message.Length < 1000, $"message of {message.Length} characters");
+    }
+
+    [Fact]
+    public void An_alias_counts_the_levels_of_what_it_names()
+    {
+        string path = folder.Write("run.yaml",
+            "title: &deep " + new string('[', 60) + new string(']', 60) + "\n" +
+            "description: [[[[[*deep]]]]]\n");
+        Assert.StartsWith($"{path}:2:19: the alias `*deep` nests mappings and lists more than 64 levels deep.", folder.Error("run.yaml"));
+    }
+
+    [Fact]
+    public void Aliases_of_aliases_cannot_multiply_the_work()
+    {
+        // Each level is a mapping of ten aliases to the level before: 10^8 values once expanded. A base and a manifest
+        // that both hold it would have the merge walk every one of them.
+        var yaml = new System.Text.StringBuilder("l0: &l0 {" + string.Join(", ", Enumerable.Range(0, 10).Select(i => $"k{i}: x")) + "}\n");
+        for (int level = 1; level < 9; level++)
+            yaml.Append($"l{level}: &l{level} {{").Append(string.Join(", ", Enumerable.Range(0, 10).Select(i => $"k{i}: *l{level - 1}"))).Append("}\n");
+        folder.Write("_base.yaml", yaml.ToString());
+        string path = folder.Write("run.yaml", "extends: _base.yaml\n" + yaml);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string message = folder.Error("run.yaml");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        Assert.StartsWith($"{path}:5:", message);
+        Assert.Contains("the YAML holds more than 10000 keys and values, each alias counted as a copy of what it names.", message);
+    }
+
+    [Fact]
+    public void Extends_refuses_an_absolute_path_without_reading_it()
+    {
+        string run = folder.Write("run.yaml", "seed: 1\nextends: /etc/passwd\n");
+        string message = folder.Error("run.yaml");
+        Assert.StartsWith($"{run}:2:10: `extends` is the absolute path /etc/passwd; it must be relative to the folder of this manifest.", message);
+        Assert.Contains($"A base is a .yaml or .yml file in {folder.Root}, the folder of {run}, or below it.", message);
+        Assert.DoesNotContain("root:", message);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("../outside.yaml")]
+    [InlineData("bases/../../outside.yaml")]
+    public void Extends_refuses_a_path_that_leaves_the_run_folder(string extends)
+    {
+        folder.Write("outside.yaml", "seed: 1 # secret-outside\n");
+        string run = folder.Write("runs/run.yaml", $"extends: {extends}\n");
+        string message = folder.Error("runs/run.yaml");
+        string named = Path.GetFullPath(Path.Combine(folder.Root, "runs", extends));
+        Assert.StartsWith($"{run}:1:10: `extends` names {named}, which is outside {Path.Combine(folder.Root, "runs")}.", message);
+        Assert.Contains("Move or copy the base into that folder.", message);
+        Assert.DoesNotContain("secret", message);
+    }
+
+    [Fact]
+    public void Extends_refuses_a_file_that_is_not_a_manifest()
+    {
+        string notes = folder.Write("notes.txt", "password: hunter2-secret\n");
+        string run = folder.Write("run.yaml", "extends: notes.txt\n");
+        string message = folder.Error("run.yaml");
+        Assert.StartsWith($"{run}:1:10: `extends` names {notes}, which is not a manifest.", message);
+        Assert.Contains("A base is a .yaml or .yml file", message);
+        Assert.DoesNotContain("hunter2", message);
+    }
+
+    [Theory]
+    [InlineData("bases")]
+    [InlineData("_base.yaml")]
+    public void Extends_refuses_a_folder(string extends)
+    {
+        folder.Write(Path.Combine(extends, "_base.yaml"), "seed: 1\n");
+        string run = folder.Write("run.yaml", $"extends: {extends}\n");
+        Assert.StartsWith($"{run}:1:10: `extends` names {Path.Combine(folder.Root, extends)}, which is a folder.", folder.Error("run.yaml"));
+    }
+
+    [Fact]
+    public void Extends_refuses_a_link_that_leads_out_of_the_run_folder()
+    {
+        string outside = folder.Write("outside.yaml", "seed: 1 # secret-outside\n");
+        string link = Path.Combine(folder.Root, "runs", "_base.yaml");
+        string run = folder.Write("runs/run.yaml", "extends: _base.yaml\n");
+        File.CreateSymbolicLink(link, outside);
+        string message = folder.Error("runs/run.yaml");
+        Assert.StartsWith($"{run}:1:10: `extends` names {link}, a symbolic link to {outside}.", message);
+        Assert.DoesNotContain("secret", message);
+    }
+
+    [Theory]
+    [InlineData("training:\n  batch_size: [1, 2\n", "invalid YAML")]
+    [InlineData("- data\n", "the top level of a manifest must be a mapping")]
+    public void A_base_that_is_not_a_mapping_names_the_extends_that_brought_it_in(string baseYaml, string fragment)
+    {
+        string basePath = folder.Write("_base.yaml", baseYaml);
+        string run = folder.Write("run.yaml", "seed: 1\nextends: _base.yaml\n");
+        var lines = folder.Error("run.yaml").Split('\n');
+        Assert.StartsWith($"{basePath}:", lines[0]);
+        Assert.Contains(fragment, lines[0]);
+        Assert.Equal($"  This base is named by `extends` at {run}:2:10.", lines[^1]);
+    }
+
     sealed record RequiredSection
     {
         [RequiredKey] public string Corpus { get; init; } = "";

@@ -61,7 +61,7 @@ public sealed class ValidManifestTests : IDisposable
     [Fact]
     public void Extends_chains_merge_mappings_and_replace_lists()
     {
-        folder.Write("bases/_root.yaml", """
+        folder.Write("runs/_root.yaml", """
             seed: 1
             stages: [data, subject_model, activations]
             training:
@@ -74,8 +74,9 @@ public sealed class ValidManifestTests : IDisposable
                   - fraction: 0.5
                   - fraction: 0.5
             """);
-        folder.Write("bases/_temporal.yaml", """
-            extends: _root.yaml
+        folder.Write("runs/bases/_temporal.yaml", """
+            # relative to this base's folder, and still inside the run's folder
+            extends: ../_root.yaml
             training:
               learning_rate: 3e-4
             sae:
@@ -85,7 +86,7 @@ public sealed class ValidManifestTests : IDisposable
             """);
         folder.Write("runs/run1.yaml", """
             # a comment, and a path relative to this file's folder
-            extends: ../bases/_temporal.yaml
+            extends: bases/_temporal.yaml
             stages: [data]
             training:
               tokens: 8192
@@ -104,7 +105,7 @@ public sealed class ValidManifestTests : IDisposable
         Assert.Equal(1e-2, level.Weight); // an item's missing key takes the item record's default
         Assert.Equal("run1", config.Name);
         Assert.Equal(
-            [Path.Combine(folder.Root, "runs/run1.yaml"), Path.Combine(folder.Root, "bases/_temporal.yaml"), Path.Combine(folder.Root, "bases/_root.yaml")],
+            [Path.Combine(folder.Root, "runs/run1.yaml"), Path.Combine(folder.Root, "runs/bases/_temporal.yaml"), Path.Combine(folder.Root, "runs/_root.yaml")],
             manifest.Files);
     }
 
