@@ -13,6 +13,9 @@ public sealed class BatchTopKArchitecture : TopKArchitecture
     public override string Key => BatchTopKSae.RegistryKey;
     public override string Description => "BatchTopK SAE: the k x N largest activations of a batch of N tokens, a running threshold at inference, aux-k loss.";
 
+    /// <summary>TopK's tensors and the flattened batch's selection (6.2 measured in SaeMemoryEstimateTests, rounded up).</summary>
+    public override double LatentTensors => 7;
+
     public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => new BatchTopKSae(dIn, sae.DSae, sae.K, seed);
 
     // SAELens has no batchtopk architecture; its threshold is a tensor of the export.

@@ -44,7 +44,9 @@ public sealed class SaeRegistry
 
     /// <summary>
     /// The manifest checks that belong to the architecture: a known key (with the nearest one when not), no key of
-    /// another architecture set by the run's own file or an override, and the architecture's own rules.
+    /// another architecture set to anything but its default by the run's own file or an override (a base may set them
+    /// for the runs that use them, and a resolved configuration, which lists every key, loads back), and the
+    /// architecture's own rules.
     /// </summary>
     public void Validate(ExperimentConfig config, ManifestLocations at, Func<SourceLocation, bool> isOwn)
     {
@@ -55,16 +57,25 @@ public sealed class SaeRegistry
 
         var unused = architecture.Unused(config.Sae).ToDictionary(u => u.Key, u => u.Reason, StringComparer.Ordinal);
         var dependent = architectures.SelectMany(a => a.Keys).Distinct(StringComparer.Ordinal).ToArray();
+        JsonObject given = CanonicalManifest.ToJson(config), defaults = CanonicalManifest.ToJson(new ExperimentConfig());
         foreach (var (path, location) in at.Given.OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             if (!isOwn(location) || dependent.FirstOrDefault(k => Covers(k, path)) is not { } owner) continue;
-            string? readKey = architecture.Keys.FirstOrDefault(k => Covers(k, path));
-            if (readKey is not null && !unused.ContainsKey(readKey)) continue;
-            string why = readKey is not null ? $"{unused[readKey]}" : $"it is read only by {string.Join(", ", Readers(owner))}";
+            if (architecture.Keys.Contains(owner) && !unused.ContainsKey(owner)) continue;
+            if (JsonNode.DeepEquals(At(given, owner), At(defaults, owner))) continue;
+            string why = unused.TryGetValue(owner, out string? reason) ? reason : $"it is read only by {string.Join(", ", Readers(owner))}";
             throw ManifestErrors.At(location, $"`{path}` is set, but `sae.architecture: {key}` does not read it ({why}).",
-                $"Remove it, or choose an architecture that uses it. `{key}` reads: {string.Join(", ", KeysOf(architecture))}.");
+                $"Remove it, or choose an architecture that reads it. Besides the keys every architecture reads, `{key}` reads: " +
+                $"{(architecture.Keys.Count == 0 ? "nothing" : string.Join(", ", architecture.Keys))}.");
         }
         architecture.Validate(config, at);
+    }
+
+    static JsonNode? At(JsonObject root, string dottedKey)
+    {
+        JsonNode? node = root;
+        foreach (string part in dottedKey.Split('.')) node = node?[part];
+        return node;
     }
 
     /// <summary>The configuration an SAELens folder without a TemporalSae section describes.</summary>
@@ -96,7 +107,4 @@ public sealed class SaeRegistry
         path == owner || path.StartsWith(owner + ".", StringComparison.Ordinal) || path.StartsWith(owner + "[", StringComparison.Ordinal);
 
     IEnumerable<string> Readers(string key) => architectures.Where(a => a.Keys.Contains(key)).Select(a => a.Key);
-
-    static IEnumerable<string> KeysOf(SaeArchitecture architecture) =>
-        architecture.Keys.Count == 0 ? ["only the shared keys"] : architecture.Keys;
 }

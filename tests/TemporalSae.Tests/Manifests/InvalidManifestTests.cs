@@ -55,10 +55,10 @@ public sealed class InvalidManifestTests : IDisposable
     [InlineData("stages: []\n", 1, 9, "`stages` is empty")]
     [InlineData("data:\n  train_fraction: 0.9\n  val_fraction: 0.1\n", 3, 17,
         "`data.train_fraction` + `data.val_fraction` = 0.9 + 0.1 leaves no documents for the test split", "Expected a sum below 1")]
-    [InlineData("sae:\n  temporal:\n    levels:\n      - fraction: 0.5\n      - fraction: 0.4\n", 4, 7,
+    [InlineData("sae:\n  architecture: temporal\n  temporal:\n    levels:\n      - fraction: 0.5\n      - fraction: 0.4\n", 5, 7,
         "the fractions of `sae.temporal.levels` sum to 0.9 (0.5 + 0.4)", "Expected them to sum to 1")]
-    [InlineData("sae:\n  temporal:\n    levels:\n      - fraction: 1.0\n        scales: [1, 1]\n", 5, 21, "`sae.temporal.levels[0].scales` lists 1 twice")]
-    [InlineData("sae:\n  temporal:\n    levels:\n      - scales: [128]\n", 4, 18, "`sae.temporal.levels[0].scales[0]` = 128 is not a usable step size", "from 1 to 127")]
+    [InlineData("sae:\n  architecture: temporal\n  temporal:\n    levels:\n      - fraction: 1.0\n        scales: [1, 1]\n", 6, 21, "`sae.temporal.levels[0].scales` lists 1 twice")]
+    [InlineData("sae:\n  architecture: temporal\n  temporal:\n    levels:\n      - scales: [128]\n", 5, 18, "`sae.temporal.levels[0].scales[0]` = 128 is not a usable step size", "from 1 to 127")]
     [InlineData("activations:\n  hook: blocks.2.resid\n", 2, 9, "`activations.hook` is `blocks.2.resid`, which is not a supported hook point", "blocks.<L>.hook_resid_post")]
     [InlineData("activations:\n  hook: blocks.7.hook_resid_post\n", 2, 9, "the built-in model has 4 blocks", "from 0 to 3")]
     [InlineData("subject_model:\n  kind: gpt2\n", 2, 9, "`subject_model.kind` is `gpt2` but `subject_model.path` is empty")]

@@ -116,7 +116,7 @@ public sealed class ValidManifestTests : IDisposable
         folder.Write("run.yaml", "extends: _base.yaml\ntraining:\n  learning_rate: 5e-4\n");
         var config = folder.Load("run.yaml",
             "training.learning_rate=3e-4", "stages=[data, subject_model]", "title=ReLU: a baseline",
-            "sae.temporal.levels=[{fraction: 1.0, scales: [1, 2, 4]}]", "description=\"quoted: text\"").Config;
+            "sae.architecture=temporal", "sae.temporal.levels=[{fraction: 1.0, scales: [1, 2, 4]}]", "description=\"quoted: text\"").Config;
         Assert.Equal(3e-4, config.Training.LearningRate);
         Assert.Equal(2048, config.Training.BatchSize);
         Assert.Equal(["data", "subject_model"], config.Stages);
@@ -174,7 +174,8 @@ public sealed class ValidManifestTests : IDisposable
         folder.Write("run.yaml", "title: first\nstages: [data]\n");
         string hash = folder.Load("run.yaml").ManifestHash;
         Assert.NotEqual(hash, folder.Load("run.yaml", "training.learning_rate=2e-3").ManifestHash);
-        Assert.NotEqual(hash, folder.Load("run.yaml", "sae.temporal.levels=[{fraction: 1.0, scales: [2]}]").ManifestHash);
+        Assert.NotEqual(folder.Load("run.yaml", "sae.architecture=temporal").ManifestHash,
+            folder.Load("run.yaml", "sae.architecture=temporal", "sae.temporal.levels=[{fraction: 1.0, scales: [2]}]").ManifestHash);
         Assert.NotEqual(hash, folder.Load("run.yaml", "evals.core.enabled=false").ManifestHash);
         Assert.Equal(hash, folder.Load("run.yaml", "title=second", "description=why", "name=other").ManifestHash);
         // Setting a key to its default resolves to the same run.
@@ -193,6 +194,7 @@ public sealed class ValidManifestTests : IDisposable
               kind: gpt2
               path: ${TSAE_TEST_MODELS}/gpt2 small
             sae:
+              architecture: temporal
               temporal:
                 levels:
                   - {fraction: 0.25, scales: []}

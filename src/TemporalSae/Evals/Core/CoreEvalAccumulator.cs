@@ -1,5 +1,5 @@
 // SAEBench's core evaluation (eval_result_metrics), pooled over every kept position of every batch, with the two
-// corrections SCIENCE.md asks for: mse is the mean over tokens and dimensions, and explained_variance is
+// corrections docs/science.md states: mse is the mean over tokens and dimensions, and explained_variance is
 // 1 - E||x - x_hat||^2 / sum_d Var(x_d) (variance about the mean, pooled over all kept tokens). SAEBench's per-token
 // value is kept as explained_variance_legacy = mean_t [1 - ||x_t - x_hat_t||^2 / ||x_t - mean(x)||^2], with mean(x)
 // over the batch's kept tokens as SAEBench takes it. Sums are float64 so that pooling many batches stays exact.

@@ -1,4 +1,4 @@
-// Hierarchical temporal consistency levels (SCIENCE.md, "The Temporal SAE" 3): contiguous latent ranges, fastest
+// Hierarchical temporal consistency levels (docs/science.md, "The Temporal SAE" 3): contiguous latent ranges, fastest
 // first, each with its own scales and weight, resolved from the manifest's sae.temporal.levels.
 using TemporalSae.Manifests;
 

@@ -1,5 +1,5 @@
 // The published temporal baseline T-SAE (Bhalla et al., 2025, "Temporal Sparse Autoencoders: Leveraging the
-// Sequential Nature of Language for Interpretability", ICLR 2026), as SCIENCE.md describes it: latents split into a
+// Sequential Nature of Language for Interpretability", ICLR 2026), as docs/science.md describes it: latents split into a
 // high-level prefix and the rest, Matryoshka-style reconstruction (the prefix alone and all latents together must
 // reconstruct x), sparsity, and a symmetric InfoNCE loss between the high-level codes of tokens t and t-1 of the same
 // sequence with the other batch items as negatives. Encoder, decoder and parameter names as SAELens' standard SAE.
@@ -48,10 +48,10 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
 
     /// <summary>
     /// [B, T, d_sae] tensors alive at the peak: the features, the high-level prefix's and all latents' reconstruction
-    /// paths and their gradients; [B, T, d_in]: x, both reconstructions and their residual gradients. Measured in
-    /// SaeMemoryEstimateTests.
+    /// paths and their gradients (4.5 measured in SaeMemoryEstimateTests with TopK, rounded up); [B, T, d_in]: x, both
+    /// reconstructions and their residual gradients.
     /// </summary>
-    public const double LatentTensors = 4, InputTensors = 8;
+    public const double LatentTensors = 5, InputTensors = 8;
 
     public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) =>
         StepBytes(DictionaryParameters(shapes), shapes, LatentTensors, InputTensors);

@@ -1,4 +1,4 @@
-// Temporal consistency loss (SCIENCE.md, "The Temporal SAE" 2 and 3), fused into one autograd node:
+// Temporal consistency loss (docs/science.md, "The Temporal SAE" 2 and 3), fused into one autograd node:
 //   L_tc(s) = mean over valid pairs (t, t-s) of sum_i |f_{t,i} - f_{t-s,i}| * ||W_dec,i||
 // per level over the level's latents, averaged over the level's scales. The node keeps no [B, T, d_sae] tensor of its
 // own (f is kept by the decoder anyway) and recomputes the differences in the backward pass.

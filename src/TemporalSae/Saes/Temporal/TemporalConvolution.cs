@@ -1,4 +1,4 @@
-// The causal latent-space convolution of the Temporal SAE (SCIENCE.md, "The Temporal SAE" 1):
+// The causal latent-space convolution of the Temporal SAE (docs/science.md, "The Temporal SAE" 1):
 // h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}, computed as K shifted multiply-adds on views of z (no [B, T, K, d_sae]
 // tensor), and its gradients, written over the incoming gradient; the autograd node around it is TemporalEncoder.
 using TorchSharp;

@@ -1,5 +1,5 @@
 // The Temporal SAE's encoder as one autograd node, x to the features f = act(conv(z)) with
-// z = W_enc^T (x - b_dec) + b_enc. It keeps x, the parameters, f and, unless checkpointing (SCIENCE.md, "The Temporal
+// z = W_enc^T (x - b_dec) + b_enc. It keeps x, the parameters, f and, unless checkpointing (docs/science.md, "The Temporal
 // SAE" 5), z; with checkpointing z is recomputed in the backward pass, one extra encoder matmul for one [B, T, d_sae]
 // tensor less. One node for the matmul, the convolution and the activation, so that the backward writes the activation's
 // and the convolution's input gradients over the incoming gradient and never keeps x - b_dec.

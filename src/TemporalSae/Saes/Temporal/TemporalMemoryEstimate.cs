@@ -1,4 +1,4 @@
-// Peak-memory estimate of a Temporal SAE training step from the shapes alone (SCIENCE.md, "The Temporal SAE" 5).
+// Peak-memory estimate of a Temporal SAE training step from the shapes alone (docs/science.md, "The Temporal SAE" 5).
 
 namespace TemporalSae.Saes.Temporal;
 
@@ -11,14 +11,15 @@ public static class TemporalMemoryEstimate
     public const int ParameterCopies = 4;
 
     /// <summary>
-    /// [B, T, d_sae] fp32 tensors alive at the peak of a step. Measured in TemporalStepCostTests and `tsae bench
-    /// sae-step` (K 4, live allocations, [B, T, d_in] tensors included): 4.2 / 4.8 without checkpointing at d_in 64 /
-    /// 768, and 3.2 / 3.8 with it; rounded up. The peak falls in the backward pass, where the features f, the saved z,
-    /// the features' accumulated gradient and the consistency gradient coexist; checkpointing removes z.
+    /// [B, T, d_sae] fp32 tensors alive at the peak of a step. Measured in TemporalStepCostTests, SaeMemoryEstimateTests
+    /// and `tsae bench sae-step` (K 4, live allocations, [B, T, d_in] tensors included): 4.2 / 4.8 without
+    /// checkpointing at d_in 64 / 768 with ReLU, 5.1 with TopK, and 3.2 / 3.8 with checkpointing; rounded up. The peak
+    /// falls in the backward pass, where the features f, the saved z, the features' accumulated gradient and the
+    /// consistency gradient coexist; checkpointing removes z.
     /// </summary>
-    public const double LatentTensors = 5, LatentTensorsCheckpointed = 4;
+    public const double LatentTensors = 5.5, LatentTensorsCheckpointed = 4.5;
 
-    /// <summary>[B, T, d_in] tensors alive at the peak: x, x - b_dec, x_hat and the residual's gradient.</summary>
+    /// <summary>[B, T, d_in] tensors alive at the peak: x, x_hat, the residual and its gradient.</summary>
     public const double InputTensors = 4;
 
     /// <summary>Estimated peak bytes of one training step with Adam, before it runs.</summary>

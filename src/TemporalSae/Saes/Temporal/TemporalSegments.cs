@@ -1,5 +1,5 @@
 // Segment structure of a sequence batch for the temporal SAEs: which earlier positions a token may look at
-// (the buffer mask m_{t,j} of SCIENCE.md, "The Temporal SAE" 1 and 4) and which position pairs the losses compare.
+// (the buffer mask m_{t,j} of docs/science.md, "The Temporal SAE" 1 and 4) and which position pairs the losses compare.
 using TemporalSae.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +22,7 @@ public enum BoundaryMode
 /// the same segment that precede t without a boundary in between (t itself when boundaries are off). A boundary is
 /// a change of id between neighbours, so ids only need to differ across a boundary, not be globally unique.
 /// m_{t,j} = 1 exactly when Run[b, t] &gt;= j. Special tokens never take part in a loss pair; they do stay in the
-/// buffer (the formula of SCIENCE.md has no exception for them), and the losses skip them as positions.
+/// buffer (the formula of docs/science.md has no exception for them), and the losses skip them as positions.
 /// </summary>
 internal sealed class TemporalSegments
 {

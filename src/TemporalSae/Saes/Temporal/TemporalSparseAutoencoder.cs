@@ -1,4 +1,4 @@
-// The Temporal SAE, this project's method (SCIENCE.md, "The Temporal SAE"): a causal convolution over a buffer of K
+// The Temporal SAE, this project's method (docs/science.md, "The Temporal SAE"): a causal convolution over a buffer of K
 // positions in latent space between the encoder and the activation, boundary-aware buffers, and hierarchical
 // decoder-norm-weighted temporal consistency. Decoding, parameter names and the reconstruction and sparsity terms
 // follow SAELens' standard SAE (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec).

@@ -1,4 +1,4 @@
-// Token-by-token encoder for the Temporal SAE (SCIENCE.md, "The Temporal SAE" 1): a ring buffer of the last K-1
+// Token-by-token encoder for the Temporal SAE (docs/science.md, "The Temporal SAE" 1): a ring buffer of the last K-1
 // pre-activations per stream gives the same features as the batched convolution over whole sequences.
 using TemporalSae.Infrastructure;
 using TorchSharp;

@@ -189,7 +189,9 @@ public class TemporalSparseAutoencoderTests
     public void Bad_configuration_and_batches_are_refused_with_the_key()
     {
         var levels = new ConsistencyLevel[] { new() { Fraction = 0.5 }, new() { Fraction = 0.3 } };
-        var e = Assert.Throws<InvalidInputException>(() => TemporalSparseAutoencoder.Create(Config(DSae, 4, "none", levels: levels), DIn, 1));
+        var at = new ManifestLocations(new SourceLocation("run.yaml", 1, 1));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            SaeRegistry.Default[TemporalSparseAutoencoder.RegistryKey].Validate(new ExperimentConfig { Sae = Config(DSae, 4, "none", levels: levels) }, at));
         Assert.Contains("sae.temporal.levels", e.Message);
         var sae = Build("document");
         var tokens = new ActivationBatch(torch.randn(5, DIn));

@@ -1,6 +1,6 @@
 // Peak memory and time of a Temporal SAE training step (forward + backward) against a plain ReLU SAE written with
 // ordinary autograd, and the effect of gradient checkpointing. Runs alone (not in parallel with other tests) because
-// the peak resident memory is process-wide. TSAE_TEMPORAL_STEP_FULL=1 measures SCIENCE/PLATFORM's reference shape
+// the peak resident memory is process-wide. TSAE_TEMPORAL_STEP_FULL=1 measures the reference shape
 // (d_in 768, d_sae 6144, 4096 tokens = 32 x 128) instead of the quick one.
 using TemporalSae.Infrastructure;
 using TemporalSae.Saes;
