@@ -29,6 +29,37 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Runs_that_train_an_sae_print_its_memory_estimate_before_the_config()
+    {
+        string path = Path.Combine(folder, "run.yaml");
+        File.WriteAllText(path, "stages: [data, subject_model, activations, sae]\nsae:\n  architecture: topk\n  k: 16\n");
+        var (code, output, _) = Run("validate", path);
+        Assert.Equal(0, code);
+        var memory = ManifestLoader.Load(path).SaeMemory!;
+        Assert.Equal($"# {memory.Summary}", output.Split('\n')[1]);
+        Assert.StartsWith("# sae stage: estimated peak memory of a training step ", output.Split('\n')[1]);
+        Assert.Contains("(`topk`, 4096 tokens, d_in = 192, d_sae = 4096); training.memory_limit_mb = 16384 MiB", output);
+
+        // A checkpoint that is not here yet: no width, so no estimate, and the line says why.
+        File.WriteAllText(path, "stages: [data, subject_model, activations, sae]\nsubject_model: {kind: gemma2, path: \'${TSAE_NO_SUCH_CHECKPOINT}\'}\n");
+        (code, output, _) = Run("validate", path);
+        Assert.Equal(0, code);
+        Assert.StartsWith("# sae stage: peak memory not estimated yet: d_in comes from the checkpoint's config.json", output.Split('\n')[1]);
+    }
+
+    [Fact]
+    public void A_run_over_the_memory_limit_exits_2_naming_the_estimate_the_limit_and_the_key()
+    {
+        string path = Path.Combine(folder, "big.yaml");
+        File.WriteAllText(path, "stages: [data, subject_model, activations, sae]\nsae:\n  d_sae: 9000000\n");
+        var (code, output, error) = Run("validate", path);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"error: {path}:3:10: the estimated peak memory of a `standard` training step, ", error);
+        Assert.Contains("exceeds training.memory_limit_mb = 16384 MiB; lower training.batch_size or sae.d_sae", error);
+    }
+
+    [Fact]
     public void Invalid_manifests_exit_2_after_checking_every_file()
     {
         string bad = Path.Combine(folder, "bad.yaml");

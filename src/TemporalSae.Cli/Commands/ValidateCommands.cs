@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Saes;
 
 namespace TemporalSae.Cli.Commands;
 
@@ -13,17 +14,24 @@ public static class ValidateCommands
         var set = new Option<string[]>("--set") { Description = "Override a key after extends: --set training.learning_rate=3e-4 (repeatable)." };
         var profile = new Option<string>("--profile") { Description = "Merge a profile over each manifest before --set: a name in experiments/profiles/ (e.g. smoke) or a .yaml path." };
         var schema = new Option<bool>("--schema") { Description = "Print the reference table of every manifest key and exit." };
+        var architectures = new Option<bool>("--architectures") { Description = "Print the table of SAE architectures and the keys each reads, and exit." };
         var command = new Command("validate", "Check manifests strictly and print each resolved configuration with its manifest hash.");
         command.Arguments.Add(files);
         command.Options.Add(set);
         command.Options.Add(profile);
         command.Options.Add(schema);
+        command.Options.Add(architectures);
 
         command.SetAction(parseResult =>
         {
             if (parseResult.GetValue(schema))
             {
                 stdout.Write(ManifestDocs.KeyTable());
+                return CliApp.Success;
+            }
+            if (parseResult.GetValue(architectures))
+            {
+                stdout.Write(SaeRegistry.Default.Table());
                 return CliApp.Success;
             }
             string[] paths = parseResult.GetValue(files) ?? [];

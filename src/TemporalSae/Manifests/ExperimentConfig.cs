@@ -147,7 +147,7 @@ public sealed record ActivationsConfig
 [Doc("The sparse autoencoder.")]
 public sealed record SaeConfig
 {
-    [Doc("Registry key: standard, topk, batchtopk, temporal, tsae-contrastive.")]
+    [Doc("Registry key of the SAE architecture; README's architecture table says what each is and which keys it reads.")]
     public string Architecture { get; init; } = "standard";
 
     [Doc("Number of latents.")]

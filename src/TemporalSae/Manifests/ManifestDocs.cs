@@ -34,7 +34,7 @@ public static class ManifestDocs
             object value = property.Property.GetValue(instance)!;
             var type = property.Type;
             string defaultText = type.Kind == ValueKind.Record ? "" : $"`{CanonicalManifest.Flow(type, value)}`";
-            Row(sb, path, type.Name, defaultText, Allowed(property), property.Doc ?? "");
+            Row(sb, path, type.Name, defaultText, path == "sae.architecture" ? Architectures() : Allowed(property), property.Doc ?? "");
             if (type.Kind == ValueKind.Record)
                 Rows(sb, type.Record!, value, path + ".");
             else if (type.Kind == ValueKind.List && type.Item!.Kind == ValueKind.Record)
@@ -45,6 +45,9 @@ public static class ManifestDocs
             }
         }
     }
+
+    // The architectures are the registry's entries, not a list in the schema: adding one adds it here.
+    static string Architectures() => string.Join(", ", Saes.SaeRegistry.Default.Keys.Select(k => $"`{k}`"));
 
     static string Allowed(SchemaProperty property)
     {

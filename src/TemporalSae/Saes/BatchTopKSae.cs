@@ -35,14 +35,14 @@ public sealed class BatchTopKSae : TopKSae
 
     internal BatchTopKSae(int dIn, int dSae, int k, long seed) : base(RegistryKey, dIn, dSae, k, seed)
     {
-        threshold = torch.tensor(-1.0);     // < 0: not yet estimated
+        threshold = torch.tensor(-1.0f);    // < 0: not yet estimated; float32, as safetensors exports hold it
         register_buffer("threshold", threshold);
     }
 
     public override string Architecture => RegistryKey;
 
     /// <summary>The inference threshold: the running mean of the smallest activation BatchTopK kept per batch.</summary>
-    public double Threshold => threshold.item<double>();
+    public double Threshold => threshold.item<float>();
 
     protected override Tensor Select(Tensor activations, bool training)
     {
@@ -70,11 +70,6 @@ public sealed class BatchTopKSae : TopKSae
         return selected;
     }
 
-    public override void FoldInputScale(double scale)
-    {
-        base.FoldInputScale(scale);
-        // Pre-activations scale with W_enc: the threshold moves with them.
-        using var noGrad = torch.no_grad();
-        if (Threshold > 0) threshold.mul_(scale);
-    }
+    // Folding an input scale keeps every pre-activation (W_enc^T (s x - b_dec) = s W_enc^T (x - b_dec / s)), so the
+    // threshold, learned on pre-activations, stays as it is.
 }

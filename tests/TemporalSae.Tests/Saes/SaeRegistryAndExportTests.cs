@@ -24,6 +24,37 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     }
 
     [Fact]
+    public void Readme_holds_the_generated_architecture_table()
+    {
+        string readme = Path.Combine(TemporalSae.Pipeline.RunEnvironment.FindRepositoryRoot(AppContext.BaseDirectory), "README.md");
+        string text = File.ReadAllText(readme).Replace("\r\n", "\n");
+        int begin = text.IndexOf(SaeRegistry.TableBeginMarker, StringComparison.Ordinal);
+        int end = text.IndexOf(SaeRegistry.TableEndMarker, StringComparison.Ordinal);
+        Assert.True(begin >= 0 && end > begin, $"{readme} has no architecture table; paste `tsae validate --architectures` between its markers");
+        Assert.Equal(SaeRegistry.Default.Table().Trim('\n'), text[(begin + SaeRegistry.TableBeginMarker.Length)..end].Trim('\n'));
+    }
+
+    [Fact]
+    public void Every_architecture_declares_what_the_pipeline_asks_of_it()
+    {
+        foreach (string key in SaeRegistry.Default.Keys)
+        {
+            var architecture = SaeRegistry.Default[key];
+            var sae = new SaeConfig { Architecture = key, DSae = 24, K = 4 };
+            Assert.False(string.IsNullOrWhiteSpace(architecture.Description));
+            // Every coefficient's keys are keys the architecture reads, so a run may set them.
+            foreach (var coefficient in architecture.LossCoefficients(new TrainingConfig(), sae))
+            {
+                Assert.Contains(coefficient.Key, architecture.Keys);
+                if (coefficient.WarmupKey is not null) Assert.Contains(coefficient.WarmupKey, architecture.Keys);
+            }
+            using var model = architecture.Create(sae, 8, 5);
+            Assert.Equal(key, model.Architecture);
+            Assert.True(architecture.EstimatePeakBytes(new SaeStepShapes(256, 128, 8, 24), sae) > 0);
+        }
+    }
+
+    [Fact]
     public void Duplicate_registration_is_an_error()
     {
         var e = Assert.Throws<InvalidOperationException>(() =>
@@ -49,6 +80,8 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     [InlineData("standard")]
     [InlineData("topk")]
     [InlineData("temporal")]
+    [InlineData("batchtopk")]
+    [InlineData("tsae-contrastive")]
     public void SaeLens_export_imports_back_to_the_same_features(string architecture)
     {
         var config = new SaeConfig { Architecture = architecture, DSae = 24, K = 4 };
@@ -79,12 +112,19 @@ public sealed class SaeRegistryAndExportTests : IDisposable
         Assert.Contains("W_enc has shape [8, 24], expected [9, 24]", e.Message);
     }
 
-    [Fact]
-    public void Folding_an_input_scale_keeps_features_and_reconstructs_raw_inputs()
+    [Theory]
+    [InlineData("standard")]
+    [InlineData("topk")]
+    [InlineData("batchtopk")]
+    public void Folding_an_input_scale_keeps_features_and_reconstructs_raw_inputs(string architecture)
     {
-        using var sae = SaeRegistry.Default.Create(new SaeConfig { DSae = 24 }, 8, 5);
+        using var sae = SaeRegistry.Default.Create(new SaeConfig { Architecture = architecture, DSae = 24, K = 4 }, 8, 5);
         using (no_grad())
+        {
             foreach (var (_, parameter) in sae.named_parameters()) parameter.add_(rand_like(parameter).mul_(0.1f));
+            // A learned BatchTopK threshold, so that inference compares pre-activations with it.
+            foreach (var (name, buffer) in sae.named_buffers()) if (name == "threshold") buffer.fill_(0.05);
+        }
         using var x = randn(32, 8);
         const double scale = 2.5;
         using var scaled = x * scale;
