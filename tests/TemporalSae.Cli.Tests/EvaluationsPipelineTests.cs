@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Cli.Tests;
 
@@ -75,7 +76,7 @@ public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFix
 /// <summary>One tiny experiment with every evaluation, run in a scratch folder that is deleted afterwards.</summary>
 public sealed class TinyEvaluationsRun : IDisposable
 {
-    readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-evals-{Guid.NewGuid():N}");
+    readonly TempFolder scratch = new("tsae-evals-");
 
     public TinyEvaluationsRun()
     {
@@ -89,7 +90,7 @@ public sealed class TinyEvaluationsRun : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        scratch.Dispose();
     }
 
     const string Manifest = """

@@ -1,18 +1,19 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Cli.Tests;
 
 /// <summary>A run killed with SIGKILL during SAE training resumes from its checkpoint and ends byte-identical.</summary>
 public sealed class KillAndResumeTests : IDisposable
 {
-    readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-kill-{Guid.NewGuid():N}");
+    readonly TempFolder scratch = new("tsae-kill-");
     string Cache => Path.Combine(scratch, "cache");
     string ResultPath => Path.Combine(scratch, "results", "killed.json");
 
     public void Dispose()
     {
-        if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        scratch.Dispose();
     }
 
     // A tiny graph: a 1-layer built-in model trained for a few steps, a small store, and an SAE trained for many

@@ -1,15 +1,16 @@
 using System.Text.Json.Nodes;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Cli.Tests;
 
 /// <summary>`tsae run --profile`: the profile is applied and the result goes to its own folder, never to results/.</summary>
 public sealed class ProfileRunTests : IDisposable
 {
-    readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-profile-{Guid.NewGuid():N}");
+    readonly TempFolder scratch = new("tsae-profile-");
 
     public void Dispose()
     {
-        if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        scratch.Dispose();
     }
 
     [Fact]

@@ -1,14 +1,15 @@
 using System.Text.Json.Nodes;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Cli.Tests;
 
 public sealed class RunCommandTests : IDisposable
 {
-    readonly string scratch = Path.Combine(Path.GetTempPath(), $"tsae-cli-{Guid.NewGuid():N}");
+    readonly TempFolder scratch = new("tsae-cli-");
 
     public void Dispose()
     {
-        if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        scratch.Dispose();
     }
 
     string Manifest(string name, string text)

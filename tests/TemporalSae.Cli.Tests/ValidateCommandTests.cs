@@ -1,12 +1,13 @@
 using TemporalSae.Manifests;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Cli.Tests;
 
 public sealed class ValidateCommandTests : IDisposable
 {
-    readonly string folder = Directory.CreateTempSubdirectory("tsae-validate-").FullName;
+    readonly TempFolder folder = new("tsae-validate-");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     (int Code, string Out, string Err) Run(params string[] args)
     {

@@ -1,6 +1,7 @@
 // Subject-model commands: `tsae activations` (one sequence's hooked residual and logits), `tsae bench harvest`
 // (activation-harvesting throughput) and `tsae bench builtin-lm` (built-in model training throughput).
 using System.CommandLine;
+using TemporalSae.Benchmarks;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Models;

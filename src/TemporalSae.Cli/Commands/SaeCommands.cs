@@ -1,6 +1,7 @@
 // `tsae bench sae-step` and `tsae export`: SAE throughput on this machine, and trained SAEs out in SAELens' layout.
 using System.CommandLine;
 using System.Globalization;
+using TemporalSae.Benchmarks;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;

@@ -45,17 +45,17 @@ public sealed class ActivationStore : IDisposable
     public const string TokensFile = "tokens.bin";
     const int TokenRecordBytes = 4 + 4 + 4 + 2 + 2 + 1;
 
-    readonly MemoryMappedFile _map;
-    readonly long _sequenceBytes;
+    readonly MemoryMappedFile map;
+    readonly long sequenceBytes;
 
     ActivationStore(string path, ActivationStoreManifest manifest, ActivationDtype dtype, MemoryMappedFile map, TokenMetadata metadata)
     {
         Path = path;
         Manifest = manifest;
         Dtype = dtype;
-        _map = map;
+        this.map = map;
         Metadata = metadata;
-        _sequenceBytes = (long)manifest.ContextSize * manifest.DModel * dtype.ElementSize();
+        sequenceBytes = (long)manifest.ContextSize * manifest.DModel * dtype.ElementSize();
     }
 
     public string Path { get; }
@@ -140,7 +140,7 @@ public sealed class ActivationStore : IDisposable
         if ((uint)index >= (uint)NumSequences) throw new ArgumentOutOfRangeException(nameof(index));
         int count = ContextSize * DModel;
         if (destination.Length < count) throw new ArgumentException("destination is smaller than one sequence", nameof(destination));
-        using MemoryMappedViewAccessor view = _map.CreateViewAccessor(index * _sequenceBytes, _sequenceBytes, MemoryMappedFileAccess.Read);
+        using MemoryMappedViewAccessor view = map.CreateViewAccessor(index * sequenceBytes, sequenceBytes, MemoryMappedFileAccess.Read);
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         try
@@ -296,5 +296,5 @@ public sealed class ActivationStore : IDisposable
         public bool[] Flags { get; } = new bool[rows];
     }
 
-    public void Dispose() => _map.Dispose();
+    public void Dispose() => map.Dispose();
 }

@@ -18,28 +18,28 @@ namespace TemporalSae.Activations;
 /// </summary>
 public sealed class ActivationStoreWriter : IDisposable
 {
-    readonly string _path;
-    readonly string _staging;
-    readonly FileStream _activations;
-    readonly IncrementalHash _activationHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    readonly List<TokenMetadata> _metadata = [];
-    readonly IReadOnlyList<string> _genres;
-    readonly IReadOnlyList<string> _posTags;
-    byte[] _encodeBuffer = [];
-    bool _completed;
+    readonly string path;
+    readonly string staging;
+    readonly FileStream activations;
+    readonly IncrementalHash activationHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    readonly List<TokenMetadata> metadata = [];
+    readonly IReadOnlyList<string> genres;
+    readonly IReadOnlyList<string> posTags;
+    byte[] encodeBuffer = [];
+    bool completed;
 
     ActivationStoreWriter(string path, int dModel, int contextSize, ActivationDtype dtype, IReadOnlyList<string> genres, IReadOnlyList<string> posTags)
     {
-        _path = Path.GetFullPath(path);
+        this.path = Path.GetFullPath(path);
         DModel = dModel;
         ContextSize = contextSize;
         Dtype = dtype;
-        _genres = genres;
-        _posTags = posTags;
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        _staging = AtomicFile.TempPathFor(_path);
-        Directory.CreateDirectory(_staging);
-        _activations = new FileStream(Path.Combine(_staging, ActivationStore.ActivationsFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        this.genres = genres;
+        this.posTags = posTags;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        staging = AtomicFile.TempPathFor(path);
+        Directory.CreateDirectory(staging);
+        activations = new FileStream(Path.Combine(staging, ActivationStore.ActivationsFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
     }
 
     public int DModel { get; }
@@ -63,7 +63,7 @@ public sealed class ActivationStoreWriter : IDisposable
     /// </summary>
     public void Append(Tensor resid, TokenMetadata metadata)
     {
-        if (_completed) throw new InvalidOperationException("the store is already complete");
+        if (completed) throw new InvalidOperationException("the store is already complete");
         if (resid.dim() != 3 || resid.shape[1] != ContextSize || resid.shape[2] != DModel)
             throw new ArgumentException($"expected resid [B, {ContextSize}, {DModel}], got [{string.Join(", ", resid.shape)}]", nameof(resid));
         if (!resid.is_floating_point()) throw new ArgumentException($"resid must be floating point, got {resid.dtype}", nameof(resid));
@@ -74,7 +74,7 @@ public sealed class ActivationStoreWriter : IDisposable
         using var scope = NewDisposeScope();
         Tensor cpu = resid.detach().to(ScalarType.Float32, CPU).contiguous(); // [B, T, d]
         if (!cpu.isfinite().all().item<bool>())
-            throw new RunFailedException($"activations appended to {_path} contain NaN or Inf (batch {NumSequences / Math.Max(1, batch)}); the subject model's forward pass diverged.");
+            throw new RunFailedException($"activations appended to {path} contain NaN or Inf (batch {NumSequences / Math.Max(1, batch)}); the subject model's forward pass diverged.");
         ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(cpu.bytes);
         ReadOnlySpan<byte> encoded;
         if (Dtype == ActivationDtype.Float32)
@@ -83,28 +83,28 @@ public sealed class ActivationStoreWriter : IDisposable
         }
         else
         {
-            if (_encodeBuffer.Length < values.Length * 2) _encodeBuffer = new byte[values.Length * 2];
-            Span<ushort> half = MemoryMarshal.Cast<byte, ushort>(_encodeBuffer.AsSpan(0, values.Length * 2));
+            if (encodeBuffer.Length < values.Length * 2) encodeBuffer = new byte[values.Length * 2];
+            Span<ushort> half = MemoryMarshal.Cast<byte, ushort>(encodeBuffer.AsSpan(0, values.Length * 2));
             ActivationDtypes.ToBFloat16(values, half);
             encoded = MemoryMarshal.AsBytes(half);
         }
-        _activations.Write(encoded);
-        _activationHash.AppendData(encoded);
-        _metadata.Add(metadata.Slice(0, metadata.Count));
+        activations.Write(encoded);
+        activationHash.AppendData(encoded);
+        this.metadata.Add(metadata.Slice(0, metadata.Count));
         NumSequences += batch;
     }
 
     /// <summary>Writes tokens.bin and store.json, then publishes the folder at the target path (replacing an older store).</summary>
     public ActivationStoreManifest Complete()
     {
-        if (_completed) throw new InvalidOperationException("the store is already complete");
-        if (NumSequences == 0) throw new RunFailedException($"no activations were appended to {_path}; an empty store cannot train anything.");
-        _activations.Flush(flushToDisk: true);
-        long activationBytes = _activations.Length;
-        _activations.Dispose();
-        string activationSha = Convert.ToHexStringLower(_activationHash.GetHashAndReset());
+        if (completed) throw new InvalidOperationException("the store is already complete");
+        if (NumSequences == 0) throw new RunFailedException($"no activations were appended to {path}; an empty store cannot train anything.");
+        activations.Flush(flushToDisk: true);
+        long activationBytes = activations.Length;
+        activations.Dispose();
+        string activationSha = Convert.ToHexStringLower(activationHash.GetHashAndReset());
 
-        string tokensPath = Path.Combine(_staging, ActivationStore.TokensFile);
+        string tokensPath = Path.Combine(staging, ActivationStore.TokensFile);
         string tokenSha;
         long tokenBytes;
         using (var tokens = new FileStream(tokensPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
@@ -112,7 +112,7 @@ public sealed class ActivationStoreWriter : IDisposable
         {
             void Column<T>(Func<TokenMetadata, T[]> column) where T : unmanaged
             {
-                foreach (TokenMetadata part in _metadata)
+                foreach (TokenMetadata part in metadata)
                 {
                     ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(column(part).AsSpan());
                     tokens.Write(bytes);
@@ -131,31 +131,31 @@ public sealed class ActivationStoreWriter : IDisposable
         }
 
         var manifest = new ActivationStoreManifest(ActivationStoreManifest.CurrentFormatVersion, Dtype.Name(), DModel, ContextSize, NumSequences,
-            activationBytes, activationSha, tokenBytes, tokenSha, _genres, _posTags);
-        AtomicFile.WriteAllText(Path.Combine(_staging, ActivationStoreManifest.FileName), manifest.ToJson());
+            activationBytes, activationSha, tokenBytes, tokenSha, genres, posTags);
+        AtomicFile.WriteAllText(Path.Combine(staging, ActivationStoreManifest.FileName), manifest.ToJson());
         Publish();
-        _completed = true;
+        completed = true;
         return manifest;
     }
 
     void Publish()
     {
-        if (!Directory.Exists(_path))
+        if (!Directory.Exists(path))
         {
-            Directory.Move(_staging, _path);
+            Directory.Move(staging, path);
             return;
         }
         // Directories cannot be renamed over each other: move the old store aside first, then drop it.
-        string old = $"{_path}.old-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        Directory.Move(_path, old);
-        Directory.Move(_staging, _path);
+        string old = $"{path}.old-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Directory.Move(path, old);
+        Directory.Move(staging, path);
         Directory.Delete(old, recursive: true);
     }
 
     public void Dispose()
     {
-        _activations.Dispose();
-        _activationHash.Dispose();
-        if (!_completed && Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+        activations.Dispose();
+        activationHash.Dispose();
+        if (!completed && Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
     }
 }

@@ -7,27 +7,27 @@ namespace TemporalSae.Activations;
 
 internal sealed unsafe class NativeFloatBuffer : IDisposable
 {
-    float* _pointer;
+    float* pointer;
 
     public NativeFloatBuffer(long length)
     {
         Length = length;
-        _pointer = (float*)NativeMemory.Alloc((nuint)Math.Max(1, length), sizeof(float));
+        pointer = (float*)NativeMemory.Alloc((nuint)Math.Max(1, length), sizeof(float));
     }
 
     public long Length { get; }
 
     public Span<float> Slice(long start, int length)
     {
-        ObjectDisposedException.ThrowIf(_pointer is null, this);
+        ObjectDisposedException.ThrowIf(pointer is null, this);
         if (start < 0 || length < 0 || start + length > Length) throw new ArgumentOutOfRangeException(nameof(start));
-        return new Span<float>(_pointer + start, length);
+        return new Span<float>(pointer + start, length);
     }
 
     public void Dispose()
     {
-        if (_pointer is null) return;
-        NativeMemory.Free(_pointer);
-        _pointer = null;
+        if (pointer is null) return;
+        NativeMemory.Free(pointer);
+        pointer = null;
     }
 }

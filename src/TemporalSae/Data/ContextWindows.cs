@@ -1,6 +1,8 @@
 // Cuts a split's token stream into fixed-length context windows that start with <|endoftext|>, the way GPT-2 saw
 // text in training and the way SAELens batches it (prepend BOS, never two BOS in a row).
 
+using TemporalSae.Tokenizers;
+
 namespace TemporalSae.Data;
 
 /// <summary>

@@ -6,6 +6,7 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Results;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Data;
 

@@ -48,7 +48,10 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
     {
         static JsonObject Counts(DataCounts c) => new()
         {
-            ["documents"] = c.Documents, ["sentences"] = c.Sentences, ["words"] = c.Words, ["tokens"] = c.Tokens,
+            ["documents"] = c.Documents,
+            ["sentences"] = c.Sentences,
+            ["words"] = c.Words,
+            ["tokens"] = c.Tokens,
         };
         var splits = new JsonObject();
         for (int i = 0; i < Splits.Count; i++)
@@ -66,7 +69,10 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
         }
         return new JsonObject
         {
-            ["total"] = Counts(Total), ["context_size"] = ContextSize, ["splits"] = splits, ["genres"] = genres,
+            ["total"] = Counts(Total),
+            ["context_size"] = ContextSize,
+            ["splits"] = splits,
+            ["genres"] = genres,
         };
     }
 

@@ -2,6 +2,7 @@
 // are built from it by joining documents with <|endoftext|>.
 
 using TemporalSae.Infrastructure;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Data;
 

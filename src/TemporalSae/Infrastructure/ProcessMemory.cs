@@ -69,7 +69,8 @@ public static class ProcessMemory
                 if (live > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, live);
                 Thread.Sleep(1);
             }
-        }) { IsBackground = true, Name = "peak memory sampler" };
+        })
+        { IsBackground = true, Name = "peak memory sampler" };
         sampler.Start();
         try { action(); }
         finally

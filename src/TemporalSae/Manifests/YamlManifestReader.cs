@@ -139,48 +139,48 @@ static partial class YamlManifestReader
                     Next(parser);
                     break;
                 case SequenceStart start:
-                {
-                    RejectTag(start.Tag, start.Start, path);
-                    Enter(depth, start.Start);
-                    Next(parser);
-                    var items = new List<ManifestNode>();
-                    height = 1;
-                    while (parser.Current is not SequenceEnd)
                     {
-                        items.Add(ReadNode(parser, $"{path}[{items.Count}]", depth + 1, out int itemHeight));
-                        height = Math.Max(height, itemHeight + 1);
-                    }
-                    Next(parser);
-                    node = new SequenceNode(Location(start.Start), items);
-                    break;
-                }
-                case MappingStart start:
-                {
-                    RejectTag(start.Tag, start.Start, path);
-                    Enter(depth, start.Start);
-                    Next(parser);
-                    var entries = new List<KeyValuePair<ScalarNode, ManifestNode>>();
-                    height = 1;
-                    while (parser.Current is not MappingEnd)
-                    {
-                        if (parser.Current is not Scalar keyEvent)
-                            throw ManifestErrors.At(Location(parser.Current!.Start),
-                                $"a key in `{(path.Length == 0 ? "the top level" : path)}` is not plain text; keys must be names like `batch_size`.");
-                        Count(1, keyEvent.Start);
-                        var key = new ScalarNode(Location(keyEvent.Start), keyEvent.Value, isPlain: true);
-                        string keyPath = path.Length == 0 ? key.Value : $"{path}.{key.Value}";
-                        var first = entries.FirstOrDefault(e => e.Key.Value == key.Value).Key;
-                        if (first is not null)
-                            throw ManifestErrors.At(key.Location, $"duplicate key `{keyPath}`.",
-                                $"It is already given at line {first.Location.Line}; keep one of the two.");
+                        RejectTag(start.Tag, start.Start, path);
+                        Enter(depth, start.Start);
                         Next(parser);
-                        entries.Add(new(key, ReadNode(parser, keyPath, depth + 1, out int valueHeight)));
-                        height = Math.Max(height, valueHeight + 1);
+                        var items = new List<ManifestNode>();
+                        height = 1;
+                        while (parser.Current is not SequenceEnd)
+                        {
+                            items.Add(ReadNode(parser, $"{path}[{items.Count}]", depth + 1, out int itemHeight));
+                            height = Math.Max(height, itemHeight + 1);
+                        }
+                        Next(parser);
+                        node = new SequenceNode(Location(start.Start), items);
+                        break;
                     }
-                    Next(parser);
-                    node = new MappingNode(Location(start.Start), entries);
-                    break;
-                }
+                case MappingStart start:
+                    {
+                        RejectTag(start.Tag, start.Start, path);
+                        Enter(depth, start.Start);
+                        Next(parser);
+                        var entries = new List<KeyValuePair<ScalarNode, ManifestNode>>();
+                        height = 1;
+                        while (parser.Current is not MappingEnd)
+                        {
+                            if (parser.Current is not Scalar keyEvent)
+                                throw ManifestErrors.At(Location(parser.Current!.Start),
+                                    $"a key in `{(path.Length == 0 ? "the top level" : path)}` is not plain text; keys must be names like `batch_size`.");
+                            Count(1, keyEvent.Start);
+                            var key = new ScalarNode(Location(keyEvent.Start), keyEvent.Value, isPlain: true);
+                            string keyPath = path.Length == 0 ? key.Value : $"{path}.{key.Value}";
+                            var first = entries.FirstOrDefault(e => e.Key.Value == key.Value).Key;
+                            if (first is not null)
+                                throw ManifestErrors.At(key.Location, $"duplicate key `{keyPath}`.",
+                                    $"It is already given at line {first.Location.Line}; keep one of the two.");
+                            Next(parser);
+                            entries.Add(new(key, ReadNode(parser, keyPath, depth + 1, out int valueHeight)));
+                            height = Math.Max(height, valueHeight + 1);
+                        }
+                        Next(parser);
+                        node = new MappingNode(Location(start.Start), entries);
+                        break;
+                    }
                 default:
                     throw ManifestErrors.At(Location(current.Start), $"unexpected YAML element `{current.GetType().Name}`.");
             }

@@ -1,7 +1,7 @@
 // Runs a subject model on one exact token sequence and writes its hooked residual stream and logits as float32
 // safetensors (resid_post [T, d_model], logits [T, vocab]): the reference-comparison output of `tsae activations`.
 using TemporalSae.Infrastructure;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Models;

@@ -4,7 +4,7 @@
 // studied, or trained here on short budgets where dropout does not pay for itself.
 using System.Text.Json;
 using TemporalSae.Infrastructure;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -248,15 +248,15 @@ sealed class Gpt2Attention : nn.Module<Tensor, Tensor>
     readonly Conv1D c_attn;
     readonly Conv1D c_proj;
 #pragma warning restore IDE1006
-    readonly int _heads;
-    readonly int _headDim;
+    readonly int heads;
+    readonly int headDim;
 
     public Gpt2Attention(Gpt2Config config) : base("attn")
     {
         c_attn = new Conv1D(config.NEmbd, 3 * config.NEmbd);
         c_proj = new Conv1D(config.NEmbd, config.NEmbd);
-        _heads = config.NHead;
-        _headDim = config.HeadDim;
+        heads = config.NHead;
+        headDim = config.HeadDim;
         RegisterComponents();
     }
 
@@ -264,7 +264,7 @@ sealed class Gpt2Attention : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1], d = x.shape[2];
-        var qkv = c_attn.forward(x).view(b, t, 3, _heads, _headDim); // [B, T, 3, H, hd]
+        var qkv = c_attn.forward(x).view(b, t, 3, heads, headDim); // [B, T, 3, H, hd]
         var q = qkv.select(2, 0).transpose(1, 2); // [B, H, T, hd]
         var k = qkv.select(2, 1).transpose(1, 2); // [B, H, T, hd]
         var v = qkv.select(2, 2).transpose(1, 2); // [B, H, T, hd]
@@ -282,13 +282,13 @@ sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     readonly Conv1D c_fc;
     readonly Conv1D c_proj;
 #pragma warning restore IDE1006
-    readonly bool _exactGelu;
+    readonly bool exactGelu;
 
     public Gpt2Mlp(Gpt2Config config) : base("mlp")
     {
         c_fc = new Conv1D(config.NEmbd, config.Inner);
         c_proj = new Conv1D(config.Inner, config.NEmbd);
-        _exactGelu = config.ActivationFunction == "gelu";
+        exactGelu = config.ActivationFunction == "gelu";
         RegisterComponents();
     }
 
@@ -296,7 +296,7 @@ sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var hidden = c_fc.forward(x); // [B, T, inner]
-        hidden = _exactGelu
+        hidden = exactGelu
             ? nn.functional.gelu(hidden)
             : nn.functional.gelu(hidden, GELU.Approximate.tanh);
         return c_proj.forward(hidden).MoveToOuterDisposeScope();

@@ -2,7 +2,7 @@
 // model_type through an explicit registry (unknown types are an error that lists the known ones).
 using System.Text.Json;
 using TemporalSae.Infrastructure;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Models;

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using TemporalSae.Results;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -7,7 +7,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using TemporalSae.Results;
 using TemporalSae.Saes;
 using TorchSharp;

@@ -2,6 +2,7 @@
 // VmRSS is sampled after every batch.
 
 using TemporalSae.Activations;
+using TemporalSae.Tests.Fixtures;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -15,9 +16,9 @@ public sealed class ResidentMemory;
 [Collection(nameof(ResidentMemory))]
 public sealed class ActivationStoreMemoryTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("tsae-store-rss-").FullName;
+    readonly TempFolder folder = new("tsae-store-rss-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     static long ResidentBytes()
     {
@@ -29,17 +30,17 @@ public sealed class ActivationStoreMemoryTests(ITestOutputHelper output) : IDisp
     public void Resident_memory_does_not_grow_with_the_store_while_streaming()
     {
         if (!File.Exists("/proc/self/status")) return;
-        const int T = 64, D = 256, B = 16;
-        const int sequences = 100 * B;
-        long batchBytes = (long)B * T * D * sizeof(float); // 1 MiB
-        string path = Path.Combine(_folder, "store");
-        using (var writer = ActivationStoreWriter.Create(path, D, T, ActivationDtype.Float32))
+        const int t = 64, d = 256, b = 16;
+        const int sequences = 100 * b;
+        long batchBytes = (long)b * t * d * sizeof(float); // 1 MiB
+        string path = Path.Combine(folder, "store");
+        using (var writer = ActivationStoreWriter.Create(path, d, t, ActivationDtype.Float32))
         {
             var generator = new Generator(5);
-            for (int a = 0; a < sequences / B; a++)
+            for (int a = 0; a < sequences / b; a++)
             {
                 using var scope = NewDisposeScope();
-                writer.Append(randn([B, T, D], generator: generator), ActivationStoreTests.Labels(a * B, B, T));
+                writer.Append(randn([b, t, d], generator: generator), ActivationStoreTests.Labels(a * b, b, t));
             }
             writer.Complete();
         }
@@ -49,8 +50,8 @@ public sealed class ActivationStoreMemoryTests(ITestOutputHelper output) : IDisp
         {
             long peak = 0;
             IEnumerable<ActivationStoreBatch> batches = epoch % 2 == 0
-                ? store.SequenceBatches(B, seed: epoch)
-                : store.TokenBatches(B * T, seed: epoch, shuffleBufferTokens: 4 * B * T);
+                ? store.SequenceBatches(b, seed: epoch)
+                : store.TokenBatches(b * t, seed: epoch, shuffleBufferTokens: 4 * b * t);
             foreach (ActivationStoreBatch batch in batches)
             {
                 using (batch)

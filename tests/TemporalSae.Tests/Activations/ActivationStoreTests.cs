@@ -3,6 +3,7 @@
 using TemporalSae.Activations;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
+using TemporalSae.Tests.Fixtures;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,9 +12,9 @@ namespace TemporalSae.Tests.Activations;
 public sealed class ActivationStoreTests : IDisposable
 {
     const int T = 8, D = 16;
-    readonly string _folder = Directory.CreateTempSubdirectory("tsae-store-").FullName;
+    readonly TempFolder folder = new("tsae-store-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     /// <summary>Metadata whose values encode the sequence and position, so any row can be checked after shuffling.</summary>
     internal static TokenMetadata Labels(int firstSequence, int sequences, int contextSize)
@@ -47,7 +48,7 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void Float32_store_round_trips_exactly_with_its_metadata()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         using Tensor written = Write(path, ActivationDtype.Float32, appends: 3, batch: 4);
         using var store = ActivationStore.Open(path);
         Assert.Equal((12, T, D, 96L), (store.NumSequences, store.ContextSize, store.DModel, store.NumTokens));
@@ -62,7 +63,7 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void BFloat16_store_matches_torch_rounding()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         using Tensor written = Write(path, ActivationDtype.BFloat16, appends: 2, batch: 3);
         using var store = ActivationStore.Open(path);
         using Tensor expected = written.to(ScalarType.BFloat16).to(ScalarType.Float32);
@@ -78,7 +79,7 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void Sequence_batches_visit_every_sequence_once_in_a_seeded_order()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         using Tensor written = Write(path, ActivationDtype.Float32, appends: 5, batch: 2);
         using var store = ActivationStore.Open(path);
         using var scope = NewDisposeScope();
@@ -113,7 +114,7 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void Token_batches_visit_every_token_once_mixed_across_sequences()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         using Tensor written = Write(path, ActivationDtype.Float32, appends: 4, batch: 5);
         using var store = ActivationStore.Open(path);
         using var scope = NewDisposeScope();
@@ -147,7 +148,7 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void Corrupted_or_truncated_files_are_detected_on_open()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         Write(path, ActivationDtype.Float32, appends: 2, batch: 2).Dispose();
         string tokens = Path.Combine(path, ActivationStore.TokensFile);
         byte[] bytes = File.ReadAllBytes(tokens);
@@ -171,17 +172,17 @@ public sealed class ActivationStoreTests : IDisposable
     [Fact]
     public void An_unfinished_store_is_never_published()
     {
-        string path = Path.Combine(_folder, "s");
+        string path = Path.Combine(folder, "s");
         using (var writer = ActivationStoreWriter.Create(path, D, T, ActivationDtype.Float32))
             writer.Append(zeros(2, T, D), Labels(0, 2, T));
-        Assert.Empty(Directory.GetFileSystemEntries(_folder));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
         Assert.Contains("not a complete activation store", Assert.Throws<InvalidInputException>(() => ActivationStore.Open(path)).Message);
     }
 
     [Fact]
     public void Non_finite_or_missing_activations_fail_the_run()
     {
-        using var writer = ActivationStoreWriter.Create(Path.Combine(_folder, "s"), D, T, ActivationDtype.Float32);
+        using var writer = ActivationStoreWriter.Create(Path.Combine(folder, "s"), D, T, ActivationDtype.Float32);
         Assert.Throws<RunFailedException>(writer.Complete);
         using Tensor x = zeros(1, T, D);
         x[0, 3, 2] = tensor(float.NaN);

@@ -1,6 +1,7 @@
 // The parsed Brown Corpus has the published counts (NLTK's brown reader gives the same numbers).
 
 using TemporalSae.Data;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Data;
 
@@ -24,35 +25,21 @@ public class BrownCorpusTests
     [Fact]
     public void Words_containing_slashes_keep_them_and_take_the_last_field_as_tag()
     {
-        string folder = Directory.CreateTempSubdirectory("tsae-brown-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(folder, "doc"), "\n\n\tAdd/vb 1-1/2/cd cups/nns ./.\n\tStir/vb ./.\n\n\n\tServe/vb ./.\n");
-            var paragraphs = BrownCorpus.ParseDocument(Path.Combine(folder, "doc"), []);
-            Assert.Equal(2, paragraphs.Count);
-            Assert.Equal(2, paragraphs[0].Sentences.Count);
-            Assert.Equal(new BrownWord("1-1/2", "cd"), paragraphs[0].Sentences[0].Words[1]);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var folder = new TempFolder("tsae-brown-");
+        File.WriteAllText(Path.Combine(folder, "doc"), "\n\n\tAdd/vb 1-1/2/cd cups/nns ./.\n\tStir/vb ./.\n\n\n\tServe/vb ./.\n");
+        var paragraphs = BrownCorpus.ParseDocument(Path.Combine(folder, "doc"), []);
+        Assert.Equal(2, paragraphs.Count);
+        Assert.Equal(2, paragraphs[0].Sentences.Count);
+        Assert.Equal(new BrownWord("1-1/2", "cd"), paragraphs[0].Sentences[0].Words[1]);
     }
 
     [Fact]
     public void A_token_without_a_tag_is_rejected_with_file_and_line()
     {
-        string folder = Directory.CreateTempSubdirectory("tsae-brown-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(folder, "doc"), "\tGood/jj\n\tbroken token/nn\n");
-            var error = Assert.Throws<TemporalSae.Infrastructure.InvalidInputException>(() => BrownCorpus.ParseDocument(Path.Combine(folder, "doc"), []));
-            Assert.Contains("doc:2", error.Message);
-            Assert.Contains("'broken'", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var folder = new TempFolder("tsae-brown-");
+        File.WriteAllText(Path.Combine(folder, "doc"), "\tGood/jj\n\tbroken token/nn\n");
+        var error = Assert.Throws<TemporalSae.Infrastructure.InvalidInputException>(() => BrownCorpus.ParseDocument(Path.Combine(folder, "doc"), []));
+        Assert.Contains("doc:2", error.Message);
+        Assert.Contains("'broken'", error.Message);
     }
 }

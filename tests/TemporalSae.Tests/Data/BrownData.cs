@@ -4,6 +4,7 @@
 using TemporalSae.Data;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Tests.Data;
 

@@ -1,6 +1,7 @@
 // Context windows: each starts with <|endoftext|>, consecutive and non-overlapping over the stream, never two BOS.
 
 using TemporalSae.Data;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Tests.Data;
 

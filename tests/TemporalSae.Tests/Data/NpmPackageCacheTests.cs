@@ -6,19 +6,20 @@ using System.IO.Compression;
 using TemporalSae.Pipeline;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Data;
 
 public sealed class NpmPackageCacheTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("tsae-npm-").FullName;
+    readonly TempFolder folder = new("tsae-npm-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     /// <summary>Writes an npm-style tarball (entries under package/) and returns its integrity string.</summary>
     string WriteTarball(string name, params (string Path, string Text)[] files)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(folder, name);
         using (var file = File.Create(path))
         using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
         using (var tar = new TarWriter(gzip))
@@ -35,11 +36,11 @@ public sealed class NpmPackageCacheTests : IDisposable
     {
         var package = new PinnedPackage("fake-pkg", "1.0.0", "sha512-AAAA");
         string actual = WriteTarball(package.TarballName, ("package/cats.txt", "ca01 news\n"));
-        var error = Assert.Throws<InvalidInputException>(() => new NpmPackageCache(_folder).Ensure(package));
+        var error = Assert.Throws<InvalidInputException>(() => new NpmPackageCache(folder).Ensure(package));
         Assert.Contains("fake-pkg@1.0.0", error.Message);
         Assert.Contains("expected sha512-AAAA", error.Message);
         Assert.Contains($"actual {actual}", error.Message);
-        Assert.False(Directory.Exists(Path.Combine(_folder, package.FolderName)));
+        Assert.False(Directory.Exists(Path.Combine(folder, package.FolderName)));
     }
 
     [Fact]
@@ -47,11 +48,11 @@ public sealed class NpmPackageCacheTests : IDisposable
     {
         string integrity = WriteTarball("fake-pkg-1.0.0.tgz", ("package/cats.txt", "ca01 news\n"), ("package/sub/ca01", "\tHi/uh ./.\n"));
         var package = new PinnedPackage("fake-pkg", "1.0.0", integrity);
-        var cache = new NpmPackageCache(_folder);
+        var cache = new NpmPackageCache(folder);
         string unpacked = cache.Ensure(package);
         Assert.Equal("ca01 news\n", File.ReadAllText(Path.Combine(unpacked, "cats.txt")));
         Assert.Equal(unpacked, cache.Ensure(package));
-        Assert.Empty(Directory.GetDirectories(_folder, ".tmp-*"));
+        Assert.Empty(Directory.GetDirectories(folder, ".tmp-*"));
 
         File.AppendAllText(Path.Combine(unpacked, "sub", "ca01"), "extra");
         var error = Assert.Throws<InvalidInputException>(() => cache.Ensure(package));
@@ -65,9 +66,9 @@ public sealed class NpmPackageCacheTests : IDisposable
         var package = new PinnedPackage("fake-pkg", "1.0.0", integrity);
         string[] folders = new string[8];
         Parallel.For(0, folders.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-            i => folders[i] = new NpmPackageCache(_folder).Ensure(package));
+            i => folders[i] = new NpmPackageCache(folder).Ensure(package));
         Assert.Single(folders.Distinct());
-        Assert.Empty(Directory.GetDirectories(_folder, ".tmp-*"));
+        Assert.Empty(Directory.GetDirectories(folder, ".tmp-*"));
         NpmPackageCache.VerifyUnpacked(package, folders[0]);
     }
 
@@ -75,14 +76,14 @@ public sealed class NpmPackageCacheTests : IDisposable
     public void Entries_escaping_the_folder_are_refused()
     {
         string integrity = WriteTarball("evil-1.0.0.tgz", ("package/../../escape.txt", "x"));
-        var error = Assert.Throws<InvalidInputException>(() => new NpmPackageCache(_folder).Ensure(new PinnedPackage("evil", "1.0.0", integrity)));
+        var error = Assert.Throws<InvalidInputException>(() => new NpmPackageCache(folder).Ensure(new PinnedPackage("evil", "1.0.0", integrity)));
         Assert.Contains("outside", error.Message);
     }
 
     [Fact]
     public void Folder_source_without_the_files_explains_what_it_needs()
     {
-        var error = Assert.Throws<InvalidInputException>(() => DataFiles.FromFolder(_folder));
+        var error = Assert.Throws<InvalidInputException>(() => DataFiles.FromFolder(folder));
         Assert.Contains("cats.txt", error.Message);
     }
 

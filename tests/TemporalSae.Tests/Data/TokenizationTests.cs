@@ -1,6 +1,7 @@
 // GPT-2 tokenisation of the rebuilt Brown text and the metadata every token carries.
 
 using TemporalSae.Data;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Tests.Data;
 

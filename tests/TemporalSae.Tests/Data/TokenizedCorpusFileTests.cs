@@ -2,14 +2,15 @@
 
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Data;
 
 public sealed class TokenizedCorpusFileTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("tsae-tokens-").FullName;
+    readonly TempFolder folder = new("tsae-tokens-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     static TokenizedCorpus Small()
     {
@@ -22,7 +23,7 @@ public sealed class TokenizedCorpusFileTests : IDisposable
     [Fact]
     public void Saved_corpus_loads_back_identically()
     {
-        string path = Path.Combine(_folder, "c.tokens");
+        string path = Path.Combine(folder, "c.tokens");
         Small().Save(path);
         TokenizedCorpus loaded = TokenizedCorpus.Load(path);
         Assert.Equal("key", loaded.SourceKey);
@@ -36,7 +37,7 @@ public sealed class TokenizedCorpusFileTests : IDisposable
     [Fact]
     public void Truncated_file_is_detected()
     {
-        string path = Path.Combine(_folder, "c.tokens");
+        string path = Path.Combine(folder, "c.tokens");
         Small().Save(path);
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^7]);
@@ -47,7 +48,7 @@ public sealed class TokenizedCorpusFileTests : IDisposable
     [Fact]
     public void Altered_byte_is_detected()
     {
-        string path = Path.Combine(_folder, "c.tokens");
+        string path = Path.Combine(folder, "c.tokens");
         Small().Save(path);
         byte[] bytes = File.ReadAllBytes(path);
         bytes[^3] ^= 0x10;
@@ -59,7 +60,7 @@ public sealed class TokenizedCorpusFileTests : IDisposable
     [Fact]
     public void Other_files_and_versions_are_refused()
     {
-        string path = Path.Combine(_folder, "c.tokens");
+        string path = Path.Combine(folder, "c.tokens");
         File.WriteAllText(path, "not a token file");
         Assert.Contains("bad magic", Assert.Throws<InvalidInputException>(() => TokenizedCorpus.Load(path)).Message);
         Small().Save(path);

@@ -1,12 +1,15 @@
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Manifests;
 
 /// <summary>A temporary experiments folder for one test: write manifests, load them, capture their errors.</summary>
 sealed class ManifestFolder : IDisposable
 {
-    public string Root { get; } = Directory.CreateTempSubdirectory("tsae-manifests-").FullName;
+    readonly TempFolder folder = new("tsae-manifests-");
+
+    public string Root => folder.Path;
 
     public string Write(string relativePath, string yaml)
     {
@@ -29,5 +32,5 @@ sealed class ManifestFolder : IDisposable
         return e.Message;
     }
 
-    public void Dispose() => Directory.Delete(Root, recursive: true);
+    public void Dispose() => folder.Dispose();
 }

@@ -1,6 +1,7 @@
 // config.json as Hugging Face publishes it for gpt2 (fields copied from the hub's gpt2/config.json), and the
 // round trip of the config this project writes.
 using System.Text.Json;
+using TemporalSae.Benchmarks;
 using TemporalSae.Models;
 
 namespace TemporalSae.Tests.Models;

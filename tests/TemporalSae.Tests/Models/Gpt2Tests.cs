@@ -1,6 +1,7 @@
 // GPT-2: loading HF-layout checkpoints in every variant, saving, errors, initialisation and forward-pass invariants.
 using TemporalSae.Infrastructure;
 using TemporalSae.Models;
+using TemporalSae.Tests.Fixtures;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Models;

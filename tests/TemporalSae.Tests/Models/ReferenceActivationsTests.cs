@@ -2,7 +2,7 @@
 // architectures and every storage variant (plain, sharded with index, BF16-stored), through the real loader
 // (SubjectModels.Load) and the command's own writer (ActivationDump), reading its safetensors output back.
 using TemporalSae.Models;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using TemporalSae.Tests.Fixtures;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -14,11 +14,11 @@ public sealed class ReferenceActivationsTests(ITestOutputHelper output) : IDispo
     // Float32 on both sides; values reach ~10, so 1e-4 absolute leaves room only for summation order.
     const double Tolerance = 1e-4;
 
-    readonly string outFolder = Path.Combine(Path.GetTempPath(), $"tsae-ref-{Guid.NewGuid():N}");
+    readonly TempFolder outFolder = new("tsae-ref-");
 
     public void Dispose()
     {
-        if (Directory.Exists(outFolder)) Directory.Delete(outFolder, recursive: true);
+        outFolder.Dispose();
     }
 
     [Theory]
@@ -45,8 +45,8 @@ public sealed class ReferenceActivationsTests(ITestOutputHelper output) : IDispo
                 using var file = SafetensorsFile.Open(path);
                 using Tensor resid = file.Load("resid_post");                    // [T, d]
                 using Tensor logits = file.Load("logits");                       // [T, V]
-                worst = Math.Max(worst, ReferenceAssert.Close(reference[$"resid_post.{layer}"][row], resid, Tolerance, $"{fixture} row {row} resid_post.{layer}"));
-                worst = Math.Max(worst, ReferenceAssert.Close(reference["logits"][row], logits, Tolerance, $"{fixture} row {row} logits"));
+                worst = Math.Max(worst, TensorAssert.Close(reference[$"resid_post.{layer}"][row], resid, Tolerance, $"{fixture} row {row} resid_post.{layer}"));
+                worst = Math.Max(worst, TensorAssert.Close(reference["logits"][row], logits, Tolerance, $"{fixture} row {row} logits"));
             }
         output.WriteLine($"{fixture}: max |diff| {worst:E2}");
         foreach (Tensor t in reference.Values) t.Dispose();

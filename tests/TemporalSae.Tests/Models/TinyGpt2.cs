@@ -1,6 +1,6 @@
 // Tiny random GPT-2 checkpoints written in Hugging Face layout, in the variants real checkpoints come in.
 using TemporalSae.Models;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Models;
@@ -9,7 +9,11 @@ static class TinyGpt2
 {
     public static Gpt2Config Config(int layers = 3) => new()
     {
-        VocabSize = 50, NPositions = 16, NEmbd = 32, NLayer = layers, NHead = 4,
+        VocabSize = 50,
+        NPositions = 16,
+        NEmbd = 32,
+        NLayer = layers,
+        NHead = 4,
     };
 
     /// <summary>HF tensors of a model: optionally with GPT2LMHeadModel's prefix, in a storage dtype.</summary>

@@ -3,19 +3,20 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Results;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Pipeline;
 
 public sealed class PipelineTests : IDisposable
 {
-    readonly string root = Path.Combine(Path.GetTempPath(), $"tsae-pipeline-{Guid.NewGuid():N}");
+    readonly TempFolder root = new("tsae-pipeline-");
     readonly StringWriter log = new();
 
     RunEnvironment Environment => new(root, Path.Combine(root, "cache"), Path.Combine(root, "results"));
 
     public void Dispose()
     {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        root.Dispose();
     }
 
     /// <summary>Writes seeded pseudo-random numbers; counts its builds so tests can see cache reuse.</summary>

@@ -1,16 +1,17 @@
 using System.Text.Json.Nodes;
 using TemporalSae.Review;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Review;
 
 /// <summary>Every plot is drawn from results alone, as a real PNG, and only from runs that have the section it needs.</summary>
 public sealed class ResultPlotsTests : IDisposable
 {
-    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-plots-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-plots-");
 
     public void Dispose()
     {
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folder.Dispose();
     }
 
     static JsonObject Run(string name, bool withEvaluations)
@@ -40,8 +41,11 @@ public sealed class ResultPlotsTests : IDisposable
             foreach (double m in new[] { 25.0, 50.0 })
                 settings.Add(new JsonObject
                 {
-                    ["retain_threshold"] = 0.01, ["n_features"] = 20, ["multiplier"] = m,
-                    ["forget_accuracy"] = 1 - m / 100, ["retain_accuracy"] = 1.0,
+                    ["retain_threshold"] = 0.01,
+                    ["n_features"] = 20,
+                    ["multiplier"] = m,
+                    ["forget_accuracy"] = 1 - m / 100,
+                    ["retain_accuracy"] = 1.0,
                 });
             evals["unlearning"] = new JsonObject { ["settings"] = settings };
         }

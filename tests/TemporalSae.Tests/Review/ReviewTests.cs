@@ -1,16 +1,17 @@
 using System.Text.Json.Nodes;
 using TemporalSae.Pipeline;
 using TemporalSae.Review;
+using TemporalSae.Tests.Fixtures;
 
 namespace TemporalSae.Tests.Review;
 
 public sealed class ReviewTests : IDisposable
 {
-    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-review-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-review-");
 
     public void Dispose()
     {
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folder.Dispose();
     }
 
     static JsonObject Result(string name, double ev, double l0, int dSae = 4096) => new()
@@ -18,8 +19,11 @@ public sealed class ReviewTests : IDisposable
         ["schema_version"] = 1,
         ["experiment"] = new JsonObject
         {
-            ["name"] = name, ["title"] = $"Title of {name}", ["description"] = "What it tests.",
-            ["manifest"] = $"experiments/{name}.yaml", ["manifest_hash"] = new string('a', 64),
+            ["name"] = name,
+            ["title"] = $"Title of {name}",
+            ["description"] = "What it tests.",
+            ["manifest"] = $"experiments/{name}.yaml",
+            ["manifest_hash"] = new string('a', 64),
         },
         ["config"] = new JsonObject { ["sae"] = new JsonObject { ["d_sae"] = dSae } },
         ["stages"] = new JsonObject { ["sae"] = new JsonObject { ["dead_fraction"] = 0.01 } },

@@ -4,6 +4,7 @@
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
+using TemporalSae.Tests.Fixtures;
 using TemporalSae.Tests.Saes.Temporal;
 using TemporalSae.Training;
 using Xunit.Abstractions;
@@ -16,9 +17,9 @@ public sealed class SaeMemoryEstimateTests(ITestOutputHelper output) : IDisposab
 {
     const int Width = 64, DSae = 2048, Context = 128, Tokens = 16 * Context;
 
-    readonly string folder = Directory.CreateTempSubdirectory("tsae-memory-estimate-").FullName;
+    readonly TempFolder folder = new("tsae-memory-estimate-");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     public static TheoryData<string> Architectures() => new(SaeRegistry.Default.Keys);
 

@@ -1,6 +1,7 @@
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
+using TemporalSae.Tests.Fixtures;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,11 +9,11 @@ namespace TemporalSae.Tests.Saes;
 
 public sealed class SaeRegistryAndExportTests : IDisposable
 {
-    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-export-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-export-");
 
     public void Dispose()
     {
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folder.Dispose();
     }
 
     [Fact]

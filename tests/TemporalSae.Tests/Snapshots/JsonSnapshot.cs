@@ -75,15 +75,15 @@ public static class JsonSnapshot
     static string Message(string name, string verifiedPath, string receivedPath, JsonObject verified, JsonObject received,
                           IReadOnlyList<string> differences, Tolerance tolerance)
     {
-        const int Shown = 40;
+        const int shown = 40;
         var message = new StringBuilder();
         message.Append($"{name}: the result differs from {verifiedPath} in {differences.Count} place(s) " +
                        $"(numbers: relative {tolerance.Relative:G} + absolute {tolerance.Absolute:G}; everything else exactly).\n");
         message.Append($"Received: {receivedPath}\n");
         message.Append($"If the change is intended, accept it (then review the verified files' git diff):\n  {AcceptCommand}\n\n");
         message.Append("Differences (verified -> received):\n\n");
-        foreach (string difference in differences.Take(Shown)) message.Append("- ").Append(difference).Append('\n');
-        if (differences.Count > Shown) message.Append($"- ... and {differences.Count - Shown} more\n");
+        foreach (string difference in differences.Take(shown)) message.Append("- ").Append(difference).Append('\n');
+        if (differences.Count > shown) message.Append($"- ... and {differences.Count - shown} more\n");
         message.Append('\n').Append(ResultDiff.Markdown($"{name} (verified -> received)", verified, received, tolerance));
         return message.ToString();
     }

@@ -1,15 +1,16 @@
 // The snapshot helper itself: tolerance, received files, the message, provenance, accepting.
 using System.Text.Json.Nodes;
 using TemporalSae.Review;
+using TemporalSae.Tests.Fixtures;
 using Xunit.Sdk;
 
 namespace TemporalSae.Tests.Snapshots;
 
 public sealed class JsonSnapshotTests : IDisposable
 {
-    readonly string folder = Directory.CreateTempSubdirectory("tsae-snapshot-helper-").FullName;
+    readonly TempFolder folder = new("tsae-snapshot-helper-");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     string Verified => Path.Combine(folder, "demo.verified.json");
     string Received => Path.Combine(folder, "demo.received.json");

@@ -13,6 +13,7 @@ using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Review;
+using TemporalSae.Tests.Fixtures;
 using Xunit.Abstractions;
 
 namespace TemporalSae.Tests.Snapshots;
@@ -25,15 +26,14 @@ public sealed class SmokeRuns : ICollectionFixture<SmokeRunFolder>;
 /// <summary>One cache for every smoke run of a test session, so the corpus, model and activations are built once.</summary>
 public sealed class SmokeRunFolder : IDisposable
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"tsae-snapshots-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-snapshots-");
+
+    public string Root => folder.Path;
 
     public RunEnvironment Environment(string repositoryRoot) =>
         new(repositoryRoot, Path.Combine(Root, "cache"), Path.Combine(Root, "results"));
 
-    public void Dispose()
-    {
-        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
-    }
+    public void Dispose() => folder.Dispose();
 }
 
 [Collection(nameof(SmokeRuns))]

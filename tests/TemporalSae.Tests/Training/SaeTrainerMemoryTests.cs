@@ -3,6 +3,7 @@
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
+using TemporalSae.Tests.Fixtures;
 using TemporalSae.Tests.Saes.Temporal;
 using TemporalSae.Training;
 using Xunit.Abstractions;
@@ -13,11 +14,11 @@ namespace TemporalSae.Tests.Training;
 [Collection(nameof(PeakMemoryCollection))]
 public sealed class SaeTrainerMemoryTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-trainer-memory-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-trainer-memory-");
 
     public void Dispose()
     {
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folder.Dispose();
     }
 
     /// <summary>Fresh random batches every step, as a store would serve them; sequences carry boundary ids.</summary>

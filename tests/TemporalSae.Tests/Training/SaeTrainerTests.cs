@@ -1,7 +1,8 @@
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
 using TemporalSae.Saes;
+using TemporalSae.Tests.Fixtures;
 using TemporalSae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,11 +11,11 @@ namespace TemporalSae.Tests.Training;
 
 public sealed class SaeTrainerTests : IDisposable
 {
-    readonly string folder = Path.Combine(Path.GetTempPath(), $"tsae-trainer-{Guid.NewGuid():N}");
+    readonly TempFolder folder = new("tsae-trainer-");
 
     public void Dispose()
     {
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        folder.Dispose();
     }
 
     /// <summary>Seeded random activations with a few planted directions, served in a seeded order per epoch.</summary>

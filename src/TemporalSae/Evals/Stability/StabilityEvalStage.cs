@@ -8,6 +8,7 @@ using TemporalSae.Data;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Saes;
+using TemporalSae.Tokenizers;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Stability;

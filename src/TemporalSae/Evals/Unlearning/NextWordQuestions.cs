@@ -7,6 +7,7 @@
 // words (NOUN, VERB, ADJ, ADV), where what a model knows of a genre shows. Distractors come from the most frequent
 // word-initial tokens of the answer's class in the training split.
 using TemporalSae.Data;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Evals.Unlearning;
 

@@ -54,7 +54,11 @@ public static class BuiltinLmTrainer
 
         var modelConfig = new Gpt2Config
         {
-            VocabSize = vocabMap.Size, NPositions = contextSize, NEmbd = config.Width, NLayer = config.Layers, NHead = config.Heads,
+            VocabSize = vocabMap.Size,
+            NPositions = contextSize,
+            NEmbd = config.Width,
+            NLayer = config.Layers,
+            NHead = config.Heads,
         };
         using var model = new Gpt2Model(modelConfig, ContentHash.DeriveSeed(seed, "builtin-lm/init"));
         model.train();

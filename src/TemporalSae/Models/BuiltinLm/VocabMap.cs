@@ -17,24 +17,24 @@ public sealed class VocabMap
     /// <summary>What ToGpt2 gives for the unknown id, which stands for many GPT-2 ids.</summary>
     public const long UnknownGpt2Id = -1;
 
-    readonly long[] _gpt2Ids;
-    readonly Dictionary<long, long> _modelIdOf;
+    readonly long[] gpt2Ids;
+    readonly Dictionary<long, long> modelIdOf;
 
     /// <summary>GPT-2 id of each kept model id 0..Size-2.</summary>
-    public IReadOnlyList<long> Gpt2Ids => _gpt2Ids;
+    public IReadOnlyList<long> Gpt2Ids => gpt2Ids;
 
     /// <summary>Model vocabulary size: the kept ids plus the unknown id.</summary>
-    public int Size => _gpt2Ids.Length + 1;
+    public int Size => gpt2Ids.Length + 1;
 
-    public long UnknownId => _gpt2Ids.Length;
+    public long UnknownId => gpt2Ids.Length;
 
     public VocabMap(IReadOnlyList<long> gpt2Ids)
     {
-        _gpt2Ids = gpt2Ids.ToArray();
-        _modelIdOf = new Dictionary<long, long>(_gpt2Ids.Length);
-        for (int i = 0; i < _gpt2Ids.Length; i++)
-            if (_gpt2Ids[i] < 0 || !_modelIdOf.TryAdd(_gpt2Ids[i], i))
-                throw new InvalidInputException($"vocabulary map: GPT-2 id {_gpt2Ids[i]} is negative or listed twice");
+        this.gpt2Ids = gpt2Ids.ToArray();
+        modelIdOf = new Dictionary<long, long>(gpt2Ids.Count);
+        for (int i = 0; i < gpt2Ids.Count; i++)
+            if (gpt2Ids[i] < 0 || !modelIdOf.TryAdd(gpt2Ids[i], i))
+                throw new InvalidInputException($"vocabulary map: GPT-2 id {gpt2Ids[i]} is negative or listed twice");
     }
 
     /// <summary>Keeps the <paramref name="vocab"/> - 1 most frequent ids of <paramref name="trainIds"/> (any shape, int64).</summary>
@@ -60,7 +60,7 @@ public sealed class VocabMap
         using var scope = NewDisposeScope();
         var flat = gpt2Ids.reshape(-1).data<long>().ToArray();
         var mapped = new long[flat.Length];
-        for (int i = 0; i < flat.Length; i++) mapped[i] = _modelIdOf.TryGetValue(flat[i], out long m) ? m : UnknownId;
+        for (int i = 0; i < flat.Length; i++) mapped[i] = modelIdOf.TryGetValue(flat[i], out long m) ? m : UnknownId;
         return tensor(mapped, ScalarType.Int64).reshape(gpt2Ids.shape).MoveToOuterDisposeScope();
     }
 
@@ -74,14 +74,14 @@ public sealed class VocabMap
         {
             if (flat[i] < 0 || flat[i] > UnknownId)
                 throw new InvalidInputException($"model id {flat[i]} is outside the built-in vocabulary 0..{UnknownId}");
-            mapped[i] = flat[i] == UnknownId ? UnknownGpt2Id : _gpt2Ids[flat[i]];
+            mapped[i] = flat[i] == UnknownId ? UnknownGpt2Id : gpt2Ids[flat[i]];
         }
         return tensor(mapped, ScalarType.Int64).reshape(modelIds.shape).MoveToOuterDisposeScope();
     }
 
     public void Save(string folder)
     {
-        var json = JsonSerializer.Serialize(new { unknown_id = UnknownId, gpt2_ids = _gpt2Ids });
+        var json = JsonSerializer.Serialize(new { unknown_id = UnknownId, gpt2_ids = gpt2Ids });
         AtomicFile.WriteAllText(Path.Combine(folder, FileName), json + "\n");
     }
 

@@ -4,22 +4,22 @@ namespace TemporalSae.Models.BuiltinLm;
 
 sealed class WindowSampler(long windowCount, int batchSize, long seed)
 {
-    readonly Random _random = new(unchecked((int)seed ^ (int)(seed >> 32)));
-    long[] _order = [];
-    int _position;
+    readonly Random random = new(unchecked((int)seed ^ (int)(seed >> 32)));
+    long[] order = [];
+    int position;
 
     public long[] Next()
     {
         var batch = new long[batchSize];
         for (int i = 0; i < batchSize; i++)
         {
-            if (_position == _order.Length)
+            if (position == order.Length)
             {
-                _order = Enumerable.Range(0, (int)windowCount).Select(x => (long)x).ToArray();
-                _random.Shuffle(_order);
-                _position = 0;
+                order = Enumerable.Range(0, (int)windowCount).Select(x => (long)x).ToArray();
+                random.Shuffle(order);
+                position = 0;
             }
-            batch[i] = _order[_position++];
+            batch[i] = order[position++];
         }
         return batch;
     }

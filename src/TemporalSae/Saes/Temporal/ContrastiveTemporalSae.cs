@@ -112,10 +112,12 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
     public BoundaryMode Boundary { get; }
     public double Temperature { get; }
 
+#pragma warning disable IDE1006 // SAELens' tensor names, as in the exported safetensors
     public Parameter W_enc => wEnc;
     public Parameter W_dec => wDec;
     public Parameter b_enc => bEnc;
     public Parameter b_dec => bDec;
+#pragma warning restore IDE1006
 
     /// <summary>Features with the batch's leading dimensions ([N, d_sae] or [B, T, d_sae]); each token on its own.</summary>
     public override Tensor Encode(ActivationBatch batch)

@@ -109,10 +109,12 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         Levels.Select((l, i) => new LatentLevel($"level{i}", l.Start, l.End)).ToArray();
     public string Activation => activation.Kind;
 
+#pragma warning disable IDE1006 // SAELens' tensor names, as in the exported safetensors
     public Parameter W_enc => wEnc;
     public Parameter W_dec => wDec;
     public Parameter b_enc => bEnc;
     public Parameter b_dec => bDec;
+#pragma warning restore IDE1006
     /// <summary>Per-latent temporal weights c [K, d_sae].</summary>
     public Parameter C => c;
 

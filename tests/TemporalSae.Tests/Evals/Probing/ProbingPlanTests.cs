@@ -2,6 +2,7 @@ using TemporalSae.Data;
 using TemporalSae.Evals.Probing;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Tests.Evals.Probing;
 
@@ -30,7 +31,10 @@ public sealed class ProbingPlanTests
 
     static SparseProbingEvalConfig Config(params string[] genres) => new()
     {
-        Genres = genres, PosTags = ["NOUN", "DET"], TrainExamplesPerClass = 6, TestExamplesPerClass = 4,
+        Genres = genres,
+        PosTags = ["NOUN", "DET"],
+        TrainExamplesPerClass = 6,
+        TestExamplesPerClass = 4,
     };
 
     [Fact]

@@ -2,6 +2,7 @@ using TemporalSae.Data;
 using TemporalSae.Evals.Unlearning;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
+using TemporalSae.Tokenizers;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Evals.Unlearning;

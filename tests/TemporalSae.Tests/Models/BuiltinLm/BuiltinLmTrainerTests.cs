@@ -4,6 +4,7 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Models.BuiltinLm;
+using TemporalSae.Tests.Fixtures;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Models.BuiltinLm;
@@ -15,7 +16,14 @@ public class BuiltinLmTrainerTests
 
     static readonly BuiltinModelConfig Tiny = new()
     {
-        Layers = 2, Width = 64, Heads = 4, Vocab = 32, Steps = 150, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20,
+        Layers = 2,
+        Width = 64,
+        Heads = 4,
+        Vocab = 32,
+        Steps = 150,
+        BatchSize = 16,
+        LearningRate = 3e-3,
+        WarmupSteps = 20,
     };
 
     [Fact]

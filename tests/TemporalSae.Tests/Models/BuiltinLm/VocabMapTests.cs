@@ -1,5 +1,6 @@
 // Vocabulary reduction: most frequent ids kept by rank, the rest to one unknown id, saved and loaded exactly.
 using TemporalSae.Models.BuiltinLm;
+using TemporalSae.Tests.Fixtures;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Tests.Models.BuiltinLm;

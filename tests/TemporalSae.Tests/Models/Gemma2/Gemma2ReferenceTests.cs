@@ -27,9 +27,9 @@ public class Gemma2ReferenceTests(ITestOutputHelper output)
         for (int layer = 0; layer < model.Layers; layer++)
         {
             ModelOutput result = model.Forward(reference["input_ids"], new ResidHook(layer));
-            worstResid = Math.Max(worstResid, ReferenceAssert.Close(reference[$"resid_post.{layer}"], result.ResidPost!,
+            worstResid = Math.Max(worstResid, TensorAssert.Close(reference[$"resid_post.{layer}"], result.ResidPost!,
                 Float32Tolerance, $"{fixture} resid_post.{layer}"));
-            worstLogits = Math.Max(worstLogits, ReferenceAssert.Close(reference["logits"], result.Logits!,
+            worstLogits = Math.Max(worstLogits, TensorAssert.Close(reference["logits"], result.Logits!,
                 Float32Tolerance, $"{fixture} logits (hook at {layer})"));
             result.Logits!.Dispose();
             result.ResidPost!.Dispose();
@@ -54,9 +54,9 @@ public class Gemma2ReferenceTests(ITestOutputHelper output)
         // attention scores near the cap that compounds to ~1% of the residual's scale (measured: 0.15 on logits
         // capped at 3, 0.14 on a residual of max 13.8). The bounds are twice that: a wrong cast or a skipped
         // bf16 rounding step that HF makes would still be hidden, but a broken bf16 path is off by whole units.
-        double logits = ReferenceAssert.Close(reference["logits"], result.Logits, 0.3, "bf16 logits");
+        double logits = TensorAssert.Close(reference["logits"], result.Logits, 0.3, "bf16 logits");
         double scale = reference[$"resid_post.{model.Layers - 1}"].abs().max().item<float>();
-        double resid = ReferenceAssert.Close(reference[$"resid_post.{model.Layers - 1}"], result.ResidPost, 0.02 * scale,
+        double resid = TensorAssert.Close(reference[$"resid_post.{model.Layers - 1}"], result.ResidPost, 0.02 * scale,
             "bf16 resid_post");
         output.WriteLine($"bf16 compute: max |diff| logits {logits:E2}, last resid_post {resid:E2} (max |value| {scale:F2})");
         foreach (Tensor t in reference.Values) t.Dispose();

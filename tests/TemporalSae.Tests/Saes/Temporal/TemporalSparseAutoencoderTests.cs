@@ -3,6 +3,7 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
 using TemporalSae.Saes.Temporal;
+using TemporalSae.Tests.Fixtures;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TemporalSae.Tests.Saes.Temporal.TemporalTestData;
@@ -25,12 +26,6 @@ public class TemporalSparseAutoencoderTests
     /// <summary>Bitwise equality of two tensors of the same shape.</summary>
     static bool Identical(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
-    static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        Assert.True(expected.allclose(actual, rtol: 0, atol: tolerance), $"{what}: {Describe(expected, actual)}");
-    }
-
     [Fact]
     public void Initialisation_is_a_plain_sae_with_nonzero_dictionary()
     {
@@ -39,7 +34,7 @@ public class TemporalSparseAutoencoderTests
         using var noGrad = torch.no_grad();
         var plain = torch.nn.functional.relu((batch.X - sae.b_dec).matmul(sae.W_enc) + sae.b_enc);
         Assert.True(Identical(plain, sae.Encode(batch)));
-        AssertClose(torch.full(DSae, 0.1f), sae.W_dec.norm(1), 1e-6, "decoder row norms");
+        TensorAssert.Close(torch.full(DSae, 0.1f), sae.W_dec.norm(1), 1e-6, "decoder row norms");
         Assert.True(Identical(sae.W_enc, sae.W_dec.t()));
         Assert.Equal(new float[] { 1, 0, 0, 0 }, sae.C.select(1, 0).data<float>().ToArray());
         Assert.Equal(["W_enc", "W_dec", "b_enc", "b_dec", "c_temporal"], sae.named_parameters().Select(p => p.name).ToArray());
@@ -55,7 +50,7 @@ public class TemporalSparseAutoencoderTests
         var sae = Build(boundary, activation: activation);
         var batch = Batch(3, 14, DIn, seed: 2);
         using var noGrad = torch.no_grad();
-        AssertClose(ReferenceFeatures(sae, batch, boundary, activation == "topk" ? 5 : 0), sae.Encode(batch), 1e-5, "features");
+        TensorAssert.Close(ReferenceFeatures(sae, batch, boundary, activation == "topk" ? 5 : 0), sae.Encode(batch), 1e-5, "features");
     }
 
     [Theory]
@@ -79,9 +74,9 @@ public class TemporalSparseAutoencoderTests
         var forward = sae.Forward(new SaeStep(batch, Coefficients));
         var actualGrads = torch.autograd.grad([forward.Loss], sae.parameters().ToArray());
 
-        AssertClose(expected, forward.Loss, 1e-4, "loss");
+        TensorAssert.Close(expected, forward.Loss, 1e-4, "loss");
         foreach (var (name, e, a) in sae.named_parameters().Select(p => p.name).Zip(expectedGrads, actualGrads))
-            AssertClose(e, a, 1e-4, $"gradient of {name}");
+            TensorAssert.Close(e, a, 1e-4, $"gradient of {name}");
         Assert.Equal(["mse", "sparsity", "temporal", "temporal_level0", "temporal_level1", "temporal_level2"], forward.Terms.Keys.ToArray());
         Assert.Equal(0f, forward.Terms["temporal_level0"].item<float>());
         Assert.True(forward.Terms["temporal_level2"].item<float>() > 0);
@@ -103,9 +98,9 @@ public class TemporalSparseAutoencoderTests
         var b = checkpointed.Forward(new SaeStep(batch, Coefficients));
         var gradsB = torch.autograd.grad([b.Loss], [.. checkpointed.parameters(), x]);
 
-        AssertClose(a.Loss, b.Loss, 1e-5, "loss");
-        for (int i = 0; i < gradsA.Count; i++) AssertClose(gradsA[i], gradsB[i], 1e-5, $"gradient {i}");
-        foreach (var key in a.Terms.Keys) AssertClose(a.Terms[key], b.Terms[key], 1e-5, key);
+        TensorAssert.Close(a.Loss, b.Loss, 1e-5, "loss");
+        for (int i = 0; i < gradsA.Count; i++) TensorAssert.Close(gradsA[i], gradsB[i], 1e-5, $"gradient {i}");
+        foreach (var key in a.Terms.Keys) TensorAssert.Close(a.Terms[key], b.Terms[key], 1e-5, key);
     }
 
     [Theory]
@@ -126,7 +121,7 @@ public class TemporalSparseAutoencoderTests
         {
             var ids = Enumerable.Range(0, b).Select(row => row * t + col).ToArray();
             var f = streaming.Step(batch.X.select(1, col), ids.Select(i => docs[i]).ToArray(), ids.Select(i => sentences[i]).ToArray());
-            AssertClose(batched.select(1, col), f, 1e-6, $"features at t = {col}");
+            TensorAssert.Close(batched.select(1, col), f, 1e-6, $"features at t = {col}");
         }
     }
 

@@ -52,19 +52,19 @@ internal static class TemporalTestData
 
     public static SaeConfig Config(int dSae, int buffer, string boundary, bool checkpointing = false,
         string activation = "relu", int k = 4, IReadOnlyList<ConsistencyLevel>? levels = null) => new()
-    {
-        Architecture = TemporalSparseAutoencoder.RegistryKey,
-        DSae = dSae,
-        K = k,
-        Temporal = new TemporalConfig
         {
-            Buffer = buffer,
-            Boundary = boundary,
-            GradientCheckpointing = checkpointing,
-            Activation = activation,
-            Levels = levels ?? [new ConsistencyLevel { Fraction = 1, Scales = [1], Weight = 0.5 }],
-        },
-    };
+            Architecture = TemporalSparseAutoencoder.RegistryKey,
+            DSae = dSae,
+            K = k,
+            Temporal = new TemporalConfig
+            {
+                Buffer = buffer,
+                Boundary = boundary,
+                GradientCheckpointing = checkpointing,
+                Activation = activation,
+                Levels = levels ?? [new ConsistencyLevel { Fraction = 1, Scales = [1], Weight = 0.5 }],
+            },
+        };
 
     /// <summary>Gives c and the biases non-trivial values so that every lag of the buffer matters.</summary>
     public static void Perturb(TemporalSparseAutoencoder sae, int seed)
@@ -141,13 +141,5 @@ internal static class TemporalTestData
             temporal = temporal + level.Weight * levelLoss / level.Scales.Count;
         }
         return mse + coefficients["sparsity"] * sparsity + temporal;
-    }
-
-    public static string Describe(Tensor expected, Tensor actual)
-    {
-        using var diff = (expected - actual).abs();
-        var e = expected.flatten().narrow(0, 0, Math.Min(4, expected.numel())).data<float>().ToArray();
-        var a = actual.flatten().narrow(0, 0, Math.Min(4, actual.numel())).data<float>().ToArray();
-        return $"max |diff| = {diff.max().item<float>():G4}; expected [{string.Join(", ", e)}], actual [{string.Join(", ", a)}]";
     }
 }

@@ -1,8 +1,11 @@
 // Tokenizer files in a checkpoint folder: optional, but both or neither.
 using TemporalSae.Infrastructure;
 using TemporalSae.Models;
+using TemporalSae.Tests.Fixtures;
+using TemporalSae.Tests.Models;
+using TemporalSae.Tokenizers;
 
-namespace TemporalSae.Tests.Models;
+namespace TemporalSae.Tests.Tokenizers;
 
 public class SubjectTokenizerTests
 {

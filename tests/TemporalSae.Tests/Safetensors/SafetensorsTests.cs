@@ -1,10 +1,12 @@
 // Round trips and every rejected malformed file of the safetensors reader and writer.
 using System.Text;
 using TemporalSae.Infrastructure;
-using TemporalSae.Models.Safetensors;
+using TemporalSae.Safetensors;
+using TemporalSae.Tests.Fixtures;
+using TemporalSae.Tests.Models;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Tests.Models.Safetensors;
+namespace TemporalSae.Tests.Safetensors;
 
 public class SafetensorsTests
 {

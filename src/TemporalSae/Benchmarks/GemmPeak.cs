@@ -2,10 +2,11 @@
 // meaningful on a shared or throttled machine. Shape as PLATFORM.md records it: [4096, 768] @ [768, 6144], a GPT-2-small
 // MLP-sized GEMM (about 180 GFLOP/s fp32 and 375 bf16 on 2 threads of the project's CPU).
 using System.Diagnostics;
+using TemporalSae.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Infrastructure;
+namespace TemporalSae.Benchmarks;
 
 public sealed record GemmPeakResult(double Gflops, double BestSeconds, int M, int K, int N, ScalarType Dtype, int Repeats);
 

@@ -2,7 +2,7 @@
 // (huggingface/safetensors, "Format": F32, F16, BF16 for weights and activations; I64 / I32 for token ids).
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.Safetensors;
+namespace TemporalSae.Safetensors;
 
 public static class SafetensorsDtype
 {

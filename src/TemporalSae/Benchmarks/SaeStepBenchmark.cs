@@ -5,9 +5,10 @@ using System.Diagnostics;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
+using TemporalSae.Training;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Training;
+namespace TemporalSae.Benchmarks;
 
 public sealed record SaeStepMeasurement(string Architecture, double SecondsPerStep, double TokensPerSecond, double Gflops, double PeakMegabytes);
 
@@ -36,7 +37,9 @@ public static class SaeStepBenchmark
     {
         var sae = new SaeConfig
         {
-            Architecture = architecture, DSae = dSae, K = 32,
+            Architecture = architecture,
+            DSae = dSae,
+            K = 32,
             Temporal = new TemporalConfig { Buffer = buffer, GradientCheckpointing = gradientCheckpointing },
         };
         SaeArchitecture descriptor = SaeRegistry.Default[architecture];
@@ -46,8 +49,12 @@ public static class SaeStepBenchmark
         // sampling thread beside it).
         var config = new TrainingConfig
         {
-            Tokens = (long)(steps + UntimedSteps) * source.TokensPerStep, BatchSize = batchTokens, CheckpointEvery = 0,
-            LrWarmupSteps = 0, L1WarmupSteps = 0, DeadWindowFraction = 0.5,
+            Tokens = (long)(steps + UntimedSteps) * source.TokensPerStep,
+            BatchSize = batchTokens,
+            CheckpointEvery = 0,
+            LrWarmupSteps = 0,
+            L1WarmupSteps = 0,
+            DeadWindowFraction = 0.5,
         };
         using SparseAutoencoder model = descriptor.Create(sae, dIn, seed: 1);
         var timer = new StepTimer(source, steps);

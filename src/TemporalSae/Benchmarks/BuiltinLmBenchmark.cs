@@ -2,9 +2,10 @@
 // steps and projected to the configuration's full step count (the 8-minute budget check for the real run).
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Models.BuiltinLm;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.BuiltinLm;
+namespace TemporalSae.Benchmarks;
 
 public sealed record BuiltinLmBenchResult(int MeasuredSteps, double TokensPerSecond, int ConfiguredSteps, long ConfiguredTokens, double ProjectedSeconds);
 

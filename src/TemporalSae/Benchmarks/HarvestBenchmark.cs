@@ -3,10 +3,11 @@
 // running the whole forward pass (with unembedding), each compared with the fp32 GEMM peak measured in the same run.
 using System.Diagnostics;
 using TemporalSae.Infrastructure;
+using TemporalSae.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models;
+namespace TemporalSae.Benchmarks;
 
 /// <summary>Throughput of one forward variant: tokens/s, model GFLOP/s and that rate as a fraction of the GEMM peak.</summary>
 public sealed record ForwardThroughput(string Name, double TokensPerSecond, double Gflops, double FractionOfPeak);

@@ -7,7 +7,7 @@ using System.Text.Json;
 using TemporalSae.Infrastructure;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.Safetensors;
+namespace TemporalSae.Safetensors;
 
 /// <summary>Where one tensor lives in a safetensors file.</summary>
 public sealed record SafetensorsEntry(string Name, string Dtype, ScalarType ScalarType, long[] Shape, long Begin, long End);
@@ -17,10 +17,10 @@ public sealed class SafetensorsFile : IDisposable
     // A header larger than this is not a real checkpoint; the reference implementation uses the same 100 MB limit.
     const long MaxHeaderBytes = 100_000_000;
 
-    readonly MemoryMappedFile? _map;
-    readonly MemoryMappedViewAccessor? _view;
-    readonly long _dataStart;
-    readonly Dictionary<string, SafetensorsEntry> _entries;
+    readonly MemoryMappedFile? map;
+    readonly MemoryMappedViewAccessor? view;
+    readonly long dataStart;
+    readonly Dictionary<string, SafetensorsEntry> entries;
 
     public string Path { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
@@ -28,16 +28,16 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>Tensor names in header order.</summary>
     public IReadOnlyList<string> Names { get; }
 
-    public IReadOnlyDictionary<string, SafetensorsEntry> Entries => _entries;
+    public IReadOnlyDictionary<string, SafetensorsEntry> Entries => entries;
 
     SafetensorsFile(string path, MemoryMappedFile? map, MemoryMappedViewAccessor? view, long dataStart,
         List<SafetensorsEntry> entries, IReadOnlyDictionary<string, string> metadata)
     {
         Path = path;
-        _map = map;
-        _view = view;
-        _dataStart = dataStart;
-        _entries = entries.ToDictionary(e => e.Name);
+        this.map = map;
+        this.view = view;
+        this.dataStart = dataStart;
+        this.entries = entries.ToDictionary(e => e.Name);
         Names = entries.Select(e => e.Name).ToArray();
         Metadata = metadata;
     }
@@ -167,10 +167,10 @@ public sealed class SafetensorsFile : IDisposable
                     $"'{ordered[i].Name}' [{ordered[i].Begin}, {ordered[i].End}) overlap; the file is corrupt");
     }
 
-    public bool Contains(string name) => _entries.ContainsKey(name);
+    public bool Contains(string name) => entries.ContainsKey(name);
 
     public SafetensorsEntry Entry(string name) =>
-        _entries.TryGetValue(name, out var entry)
+        entries.TryGetValue(name, out var entry)
             ? entry
             : throw new InvalidInputException($"safetensors file '{Path}' has no tensor '{name}'");
 
@@ -183,11 +183,11 @@ public sealed class SafetensorsFile : IDisposable
         if (count > 0)
         {
             byte* basePointer = null;
-            var handle = _view!.SafeMemoryMappedViewHandle;
+            var handle = view!.SafeMemoryMappedViewHandle;
             handle.AcquirePointer(ref basePointer);
             try
             {
-                TensorBytes.CopyInto(tensor, basePointer + _view.PointerOffset + _dataStart + entry.Begin, count);
+                TensorBytes.CopyInto(tensor, basePointer + view.PointerOffset + dataStart + entry.Begin, count);
             }
             finally
             {
@@ -205,7 +205,7 @@ public sealed class SafetensorsFile : IDisposable
 
     public void Dispose()
     {
-        _view?.Dispose();
-        _map?.Dispose();
+        view?.Dispose();
+        map?.Dispose();
     }
 }

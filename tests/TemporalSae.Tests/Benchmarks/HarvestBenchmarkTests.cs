@@ -1,9 +1,10 @@
 // The harvest benchmark's FLOP count and a small run of it; GEMM peak measurement.
+using TemporalSae.Benchmarks;
 using TemporalSae.Infrastructure;
 using TemporalSae.Models;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Tests.Models;
+namespace TemporalSae.Tests.Benchmarks;
 
 public class HarvestBenchmarkTests
 {

@@ -2,7 +2,7 @@
 // because TorchSharp exposes tensor memory as a Span<byte>, whose length is limited to int.
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.Safetensors;
+namespace TemporalSae.Safetensors;
 
 static class TensorBytes
 {

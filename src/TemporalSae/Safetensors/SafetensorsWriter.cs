@@ -5,7 +5,7 @@ using System.Text.Json;
 using TemporalSae.Infrastructure;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.Safetensors;
+namespace TemporalSae.Safetensors;
 
 public static class SafetensorsWriter
 {

@@ -3,7 +3,7 @@
 using Microsoft.ML.Tokenizers;
 using TemporalSae.Infrastructure;
 
-namespace TemporalSae.Models;
+namespace TemporalSae.Tokenizers;
 
 public static class Gemma2Tokenizer
 {

@@ -4,15 +4,15 @@ using System.Text.Json;
 using TemporalSae.Infrastructure;
 using static TorchSharp.torch;
 
-namespace TemporalSae.Models.Safetensors;
+namespace TemporalSae.Safetensors;
 
 public sealed class SafetensorsCheckpoint : IDisposable
 {
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
-    readonly Dictionary<string, SafetensorsFile> _fileOf;
-    readonly List<SafetensorsFile> _files;
+    readonly Dictionary<string, SafetensorsFile> fileOf;
+    readonly List<SafetensorsFile> files;
 
     public string Folder { get; }
 
@@ -22,8 +22,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     SafetensorsCheckpoint(string folder, List<SafetensorsFile> files, Dictionary<string, SafetensorsFile> fileOf)
     {
         Folder = folder;
-        _files = files;
-        _fileOf = fileOf;
+        this.files = files;
+        this.fileOf = fileOf;
         Names = fileOf.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
     }
 
@@ -104,7 +104,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
         }
     }
 
-    public bool Contains(string name) => _fileOf.ContainsKey(name);
+    public bool Contains(string name) => fileOf.ContainsKey(name);
 
     public SafetensorsEntry Entry(string name) => FileOf(name).Entry(name);
 
@@ -119,12 +119,12 @@ public sealed class SafetensorsCheckpoint : IDisposable
     }
 
     SafetensorsFile FileOf(string name) =>
-        _fileOf.TryGetValue(name, out var file)
+        fileOf.TryGetValue(name, out var file)
             ? file
             : throw new InvalidInputException($"checkpoint '{Folder}' has no tensor '{name}'");
 
     public void Dispose()
     {
-        foreach (var f in _files) f.Dispose();
+        foreach (var f in files) f.Dispose();
     }
 }

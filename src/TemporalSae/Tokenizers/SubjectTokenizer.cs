@@ -4,7 +4,7 @@
 using Microsoft.ML.Tokenizers;
 using TemporalSae.Infrastructure;
 
-namespace TemporalSae.Models;
+namespace TemporalSae.Tokenizers;
 
 public static class SubjectTokenizer
 {

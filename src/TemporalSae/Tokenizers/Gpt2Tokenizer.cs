@@ -2,9 +2,10 @@
 // regex as GPT-2; "Hello world" -> 15496, 995), reading encoder.json and vocab.bpe.
 
 using Microsoft.ML.Tokenizers;
+using TemporalSae.Data;
 using TemporalSae.Infrastructure;
 
-namespace TemporalSae.Data;
+namespace TemporalSae.Tokenizers;
 
 /// <summary>A BPE token of a text: its id and its [Start, End) character span in that text.</summary>
 public readonly record struct TextToken(int Id, int Start, int End);
@@ -17,9 +18,9 @@ public sealed class Gpt2Tokenizer
 
     public const int VocabularySize = 50257;
 
-    readonly CodeGenTokenizer _tokenizer;
+    readonly CodeGenTokenizer tokenizer;
 
-    Gpt2Tokenizer(CodeGenTokenizer tokenizer) => _tokenizer = tokenizer;
+    Gpt2Tokenizer(CodeGenTokenizer tokenizer) => this.tokenizer = tokenizer;
 
     public static Gpt2Tokenizer Load(string vocabPath, string mergesPath)
     {
@@ -38,12 +39,12 @@ public sealed class Gpt2Tokenizer
     public static Gpt2Tokenizer Load(DataFiles files) => Load(files.VocabPath, files.MergesPath);
 
     public IReadOnlyList<int> EncodeToIds(string text) =>
-        _tokenizer.EncodeToIds(text, addPrefixSpace: false, addBeginningOfSentence: false, addEndOfSentence: false);
+        tokenizer.EncodeToIds(text, addPrefixSpace: false, addBeginningOfSentence: false, addEndOfSentence: false);
 
     /// <summary>Tokens with spans in <paramref name="text"/> (the tokenizer has no normaliser, so spans index the input).</summary>
     public TextToken[] EncodeWithOffsets(string text)
     {
-        IReadOnlyList<EncodedToken> tokens = _tokenizer.EncodeToTokens(text, addPrefixSpace: false, addBeginningOfSentence: false,
+        IReadOnlyList<EncodedToken> tokens = tokenizer.EncodeToTokens(text, addPrefixSpace: false, addBeginningOfSentence: false,
             addEndOfSentence: false, out string? normalized);
         if (normalized is not null && normalized != text)
             throw new InvalidOperationException("the GPT-2 tokenizer normalised its input; character offsets would not match the text");
@@ -56,5 +57,5 @@ public sealed class Gpt2Tokenizer
         return result;
     }
 
-    public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids) ?? "";
+    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids) ?? "";
 }

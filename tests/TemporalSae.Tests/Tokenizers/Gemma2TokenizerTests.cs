@@ -5,8 +5,9 @@ using Microsoft.ML.Tokenizers;
 using TemporalSae.Infrastructure;
 using TemporalSae.Models;
 using TemporalSae.Tests.Fixtures;
+using TemporalSae.Tokenizers;
 
-namespace TemporalSae.Tests.Models.Gemma2;
+namespace TemporalSae.Tests.Tokenizers;
 
 public class Gemma2TokenizerTests
 {
@@ -29,16 +30,9 @@ public class Gemma2TokenizerTests
     [Fact]
     public void Folder_without_tokenizer_gives_null_and_a_broken_file_a_clear_error()
     {
-        string folder = Directory.CreateTempSubdirectory("gemma2-tok").FullName;
-        try
-        {
-            Assert.Null(Gemma2Tokenizer.TryLoad(folder));
-            File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"), [0xff, 0xff, 0x01, 0x02]);
-            Assert.Contains("tokenizer.model", Assert.Throws<InvalidInputException>(() => Gemma2Tokenizer.TryLoad(folder)).Message);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var folder = new TempFolder("gemma2-tok");
+        Assert.Null(Gemma2Tokenizer.TryLoad(folder));
+        File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"), [0xff, 0xff, 0x01, 0x02]);
+        Assert.Contains("tokenizer.model", Assert.Throws<InvalidInputException>(() => Gemma2Tokenizer.TryLoad(folder)).Message);
     }
 }
