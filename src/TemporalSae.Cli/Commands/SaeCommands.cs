@@ -39,6 +39,9 @@ public static class SaeCommands
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {s.SecondsPerStep * 1000:F1} ms, {s.Gflops:F1} GFLOP/s (10 * N * d_in * d_sae per step) = {report.FractionOfPeak:P0} of the fp32 GEMM peak ({report.Peak.Gflops:F1} GFLOP/s, measured now)"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory above start: {s.PeakMegabytes:F0} MiB"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"estimated by the architecture (what tsae validate checks): {s.EstimatedMegabytes:F0} MiB above start = {s.EstimatedMegabytes / s.PeakMegabytes:F2}x the measured peak, " +
+                $"plus {s.StateMegabytes:F0} MiB of parameters, gradients and Adam moments"));
             if (report.Standard is { } standard)
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"vs standard in the same run: time {s.SecondsPerStep / standard.SecondsPerStep:F2}x, peak memory {s.PeakMegabytes / standard.PeakMegabytes:F2}x " +

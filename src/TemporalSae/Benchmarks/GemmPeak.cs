@@ -1,5 +1,5 @@
 // The machine's dense matrix-multiply throughput, measured in the same run as a benchmark so ratios to it are
-// meaningful on a shared or throttled machine. Shape as PLATFORM.md records it: [4096, 768] @ [768, 6144], a GPT-2-small
+// meaningful on a shared or throttled machine. The shape, [4096, 768] @ [768, 6144], is a GPT-2-small
 // MLP-sized GEMM (about 180 GFLOP/s fp32 and 375 bf16 on 2 threads of the project's CPU).
 using System.Diagnostics;
 using TemporalSae.Infrastructure;

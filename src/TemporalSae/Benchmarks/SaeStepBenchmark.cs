@@ -10,7 +10,11 @@ using static TorchSharp.torch;
 
 namespace TemporalSae.Benchmarks;
 
-public sealed record SaeStepMeasurement(string Architecture, double SecondsPerStep, double TokensPerSecond, double Gflops, double PeakMegabytes);
+/// <param name="PeakMegabytes">Measured peak of a step above what the parameters, gradients and Adam moments hold.</param>
+/// <param name="EstimatedMegabytes">The architecture's estimate for the same step (what `tsae validate` checks), above the
+/// same state, which <paramref name="StateMegabytes"/> gives.</param>
+public sealed record SaeStepMeasurement(string Architecture, double SecondsPerStep, double TokensPerSecond, double Gflops, double PeakMegabytes,
+    double EstimatedMegabytes, double StateMegabytes);
 
 public sealed record SaeStepReport(SaeStepMeasurement Step, SaeStepMeasurement? Standard, GemmPeakResult Peak)
 {
@@ -61,8 +65,11 @@ public static class SaeStepBenchmark
         string scratch = Path.Combine(Path.GetTempPath(), $"tsae-bench-{Guid.NewGuid():N}");
         long peakBytes = new SaeTrainer(config, descriptor.LossCoefficients(config, sae), TextWriter.Null).Train(model, timer, scratch, normalizeInputs: false).StepPeakBytes;
         double seconds = timer.Elapsed.TotalSeconds / steps;
+        double stateBytes = model.parameters().Sum(p => p.numel()) * (double)sizeof(float) * SaeArchitecture.ParameterCopies;
+        long estimate = descriptor.EstimatePeakBytes(new SaeStepShapes(source.TokensPerStep, context, dIn, dSae), sae);
         return new SaeStepMeasurement(architecture, seconds, source.TokensPerStep / seconds,
-            StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0);
+            StepFlops(source.TokensPerStep, dIn, dSae) / seconds / 1e9, peakBytes / 1048576.0,
+            (estimate - stateBytes) / 1048576.0, stateBytes / 1048576.0);
     }
 
     /// <summary>One random batch served over and over: the benchmark measures the step, not the data.</summary>

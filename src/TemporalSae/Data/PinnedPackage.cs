@@ -1,4 +1,4 @@
-// The two npm packages the data stage reads, pinned by name, version and npm integrity (see PLATFORM.md).
+// The two npm packages the data stage reads, pinned by name, version and npm integrity.
 
 namespace TemporalSae.Data;
 

@@ -1,4 +1,4 @@
-// EXPERIMENTS.md, regenerated from results/*.json in the style of the seed's log: "## Run N: Title", the
+// EXPERIMENTS.md, regenerated from results/*.json as a research log: "## Run N: Title", the
 // description, and the results, after a comparison table across runs. Deterministic: no times, stable order.
 using System.Globalization;
 using System.Text;

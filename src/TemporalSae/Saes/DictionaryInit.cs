@@ -1,6 +1,6 @@
 // Dictionary initialisation shared by every SAE, as SAELens initialises a standard SAE: decoder rows in
-// random directions with a small norm, W_enc = W_dec^T, zero biases. Never all zeros (the seed's failed baseline
-// started from zero weights and could not learn).
+// random directions with a small norm, W_enc = W_dec^T, zero biases. Never all zeros: an SAE that
+// starts from zero weights has no gradient to leave them and cannot learn.
 using TorchSharp;
 using static TorchSharp.torch;
 

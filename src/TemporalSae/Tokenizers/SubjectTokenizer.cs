@@ -1,5 +1,5 @@
 // The tokenizer shipped in a Hugging Face GPT-2-style checkpoint folder (vocab.json + merges.txt), read with
-// Microsoft.ML.Tokenizers' CodeGenTokenizer, which gives GPT-2's byte-level BPE ids (PLATFORM.md). A folder without
+// Microsoft.ML.Tokenizers' CodeGenTokenizer, which gives GPT-2's byte-level BPE ids. A folder without
 // tokenizer files still serves models that are given token ids directly.
 using Microsoft.ML.Tokenizers;
 using TemporalSae.Infrastructure;
