@@ -82,12 +82,10 @@ public sealed class ArchitectureManifestTests : IDisposable
         Assert.StartsWith($"{Path.Combine(folder.Root, "run.yaml")}:{line}:{column}: {headline}", folder.Error("run.yaml"));
     }
 
+    public static TheoryData<string> Architectures() => new(SaeRegistry.Default.Keys);
+
     [Theory]
-    [InlineData("standard")]
-    [InlineData("topk")]
-    [InlineData("batchtopk")]
-    [InlineData("temporal")]
-    [InlineData("tsae-contrastive")]
+    [MemberData(nameof(Architectures))]
     public void Every_architecture_gets_a_memory_estimate_from_the_shapes(string architecture)
     {
         folder.Write("run.yaml", $"stages: [data, subject_model, activations, sae]\nsae:\n  architecture: {architecture}\n  d_sae: 4096\n");

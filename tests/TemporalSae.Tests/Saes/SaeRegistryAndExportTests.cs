@@ -63,12 +63,10 @@ public sealed class SaeRegistryAndExportTests : IDisposable
         Assert.Contains("registered twice", e.Message);
     }
 
+    public static TheoryData<string> Architectures() => new(SaeRegistry.Default.Keys);
+
     [Theory]
-    [InlineData("standard")]
-    [InlineData("topk")]
-    [InlineData("batchtopk")]
-    [InlineData("temporal")]
-    [InlineData("tsae-contrastive")]
+    [MemberData(nameof(Architectures))]
     public void Initialisation_is_never_zero_and_encoder_is_the_decoder_transpose(string architecture)
     {
         using var sae = SaeRegistry.Default.Create(new SaeConfig { Architecture = architecture, DSae = 24, K = 4 }, 8, 5);
@@ -78,11 +76,7 @@ public sealed class SaeRegistryAndExportTests : IDisposable
     }
 
     [Theory]
-    [InlineData("standard")]
-    [InlineData("topk")]
-    [InlineData("temporal")]
-    [InlineData("batchtopk")]
-    [InlineData("tsae-contrastive")]
+    [MemberData(nameof(Architectures))]
     public void SaeLens_export_imports_back_to_the_same_features(string architecture)
     {
         var config = new SaeConfig { Architecture = architecture, DSae = 24, K = 4 };

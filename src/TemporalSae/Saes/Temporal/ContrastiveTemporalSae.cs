@@ -3,7 +3,6 @@
 // high-level prefix and the rest, Matryoshka-style reconstruction (the prefix alone and all latents together must
 // reconstruct x), sparsity, and a symmetric InfoNCE loss between the high-level codes of tokens t and t-1 of the same
 // sequence with the other batch items as negatives. Encoder, decoder and parameter names as SAELens' standard SAE.
-using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TorchSharp;
@@ -26,8 +25,7 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
         "training.l1_coefficient", "training.l1_warmup_steps",
     ];
 
-    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) =>
-        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) => TemporalActivation.UnusedKeys(sae);
 
     public override void Validate(ExperimentConfig config, ManifestLocations at)
     {
@@ -58,9 +56,7 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
 
     public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => ContrastiveTemporalSae.Create(sae, dIn, seed);
 
-    public override SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"
-        ? new("custom", "topk", new JsonObject { ["k"] = sae.K })
-        : new("custom", "relu", new JsonObject());
+    public override SaeLensActivation SaeLens(SaeConfig sae) => TemporalActivation.SaeLens(sae);
 }
 
 /// <summary>

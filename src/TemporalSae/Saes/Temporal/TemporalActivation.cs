@@ -1,6 +1,8 @@
 // The activation applied after the temporal convolution (and in the contrastive T-SAE's encoder): ReLU, or TopK as
 // SAELens applies it (keep the k largest pre-activations per token, then ReLU).
+using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
+using TemporalSae.Manifests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,6 +13,15 @@ internal sealed record TemporalActivation(string Kind, int K)
     public static TemporalActivation Of(string kind, int k) => kind is "relu" or "topk"
         ? new TemporalActivation(kind, k)
         : throw new InvalidInputException($"sae.temporal.activation: '{kind}' is not one of relu, topk.");
+
+    /// <summary>sae.k, which only the TopK activation reads, for the descriptors of the architectures that use this activation.</summary>
+    public static IEnumerable<(string Key, string Reason)> UnusedKeys(SaeConfig sae) =>
+        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+
+    /// <summary>SAELens has no temporal architectures: "custom", with this activation (the kernel travels as a tensor).</summary>
+    public static SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"
+        ? new("custom", "topk", new JsonObject { ["k"] = sae.K })
+        : new("custom", "relu", new JsonObject());
 
     /// <summary>
     /// f = act(h) with autograd; h [.., d_sae] is consumed: ReLU runs in place, which saves the step's largest tensor

@@ -2,7 +2,6 @@
 // positions in latent space between the encoder and the activation, boundary-aware buffers, and hierarchical
 // decoder-norm-weighted temporal consistency. Decoding, parameter names and the reconstruction and sparsity terms
 // follow SAELens' standard SAE (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec).
-using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TorchSharp;
@@ -24,8 +23,7 @@ public sealed class TemporalArchitecture : SaeArchitecture
         "sae.temporal.levels", "training.l1_coefficient", "training.l1_warmup_steps",
     ];
 
-    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) =>
-        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+    public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) => TemporalActivation.UnusedKeys(sae);
 
     public override void Validate(ExperimentConfig config, ManifestLocations at)
     {
@@ -49,10 +47,7 @@ public sealed class TemporalArchitecture : SaeArchitecture
 
     public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => TemporalSparseAutoencoder.Create(sae, dIn, seed);
 
-    // SAELens has no temporal architecture: the kernel c_temporal travels as a tensor of the export.
-    public override SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"
-        ? new("custom", "topk", new JsonObject { ["k"] = sae.K })
-        : new("custom", "relu", new JsonObject());
+    public override SaeLensActivation SaeLens(SaeConfig sae) => TemporalActivation.SaeLens(sae);
 
     static TemporalMemoryShapes Shapes(SaeStepShapes shapes, SaeConfig sae) =>
         new((int)shapes.Sequences, shapes.ContextSize, shapes.DIn, shapes.DSae, sae.Temporal.Buffer, sae.Temporal.GradientCheckpointing);
