@@ -65,6 +65,13 @@ public sealed class InvalidManifestTests : IDisposable
     [InlineData("subject_model:\n  kind: gpt2\n  path: ${GPT2_DIR/x\n", 3, 9, "`subject_model.path`", "does not form `${NAME}`")]
     [InlineData("subject_model:\n  builtin:\n    width: 250\n    heads: 4\n", 4, 12, "`subject_model.builtin.heads` = 4 does not divide `subject_model.builtin.width` = 250")]
     [InlineData("sae:\n  architecture: topk\n  k: 5000\n  d_sae: 1024\n", 3, 6, "`sae.k` = 5000 is larger than `sae.d_sae` = 1024")]
+    // The architecture decides (ArchitectureManifestTests has every rule of each).
+    [InlineData("sae:\n  architecture: jumprelu-xyz\n", 2, 17, "`sae.architecture` is `jumprelu-xyz`, which is not a registered architecture",
+        "Expected one of: batchtopk, standard, temporal, topk, tsae-contrastive.")]
+    [InlineData("sae:\n  architecture: standard\n  temporal:\n    buffer: 8\n", 4, 13,
+        "`sae.temporal.buffer` is set, but `sae.architecture: standard` does not read it")]
+    [InlineData("stages: [data, subject_model, activations, sae]\nsae:\n  d_sae: 9000000\n", 3, 10,
+        "the estimated peak memory of a `standard` training step", "exceeds training.memory_limit_mb = 16384 MiB", "lower training.batch_size or sae.d_sae")]
     [InlineData("stages: [data, subject_model, activations, sae]\ntraining:\n  tokens: 1000\n", 3, 11, "so the SAE would train 0 steps")]
     [InlineData("sae:\n  architecture: temporal\ntraining:\n  batch_size: 64\n", 4, 15, "`training.batch_size` = 64 is smaller than one context window")]
     [InlineData("name: results/run\n", 1, 7, "`name` is `results/run`, which cannot be a results file name")]
