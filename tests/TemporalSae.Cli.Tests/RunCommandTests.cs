@@ -35,6 +35,22 @@ public sealed class RunCommandTests : IDisposable
         Assert.DoesNotContain("   at ", outcome.Stderr);
     }
 
+    [Theory]
+    [InlineData("sae:\n  architecture: jumprelu-xyz\n", "`sae.architecture` is `jumprelu-xyz`, which is not a registered architecture")]
+    [InlineData("sae:\n  d_sae: 9000000\n", "exceeds training.memory_limit_mb = 16384 MiB")]
+    [InlineData("sae:\n  temporal:\n    buffer: 8\n", "`sae.architecture: standard` does not read it")]
+    public void What_the_sae_stage_would_refuse_stops_the_run_before_any_stage(string yaml, string error)
+    {
+        string path = Manifest("refused", "extends: _base.yaml\n" + yaml);
+        string cache = Path.Combine(scratch, "cache");
+        var outcome = Tsae.Run(["run", path], new Dictionary<string, string> { ["TSAE_CACHE"] = cache });
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(error, outcome.Stderr);
+        // Not a minute of data, model or activations was spent on it.
+        Assert.False(Directory.Exists(cache) && Directory.EnumerateFileSystemEntries(cache).Any(), "the run started a stage");
+        Assert.False(File.Exists(Path.Combine(scratch, "results", "refused.json")));
+    }
+
     [Fact]
     public void Same_manifest_gives_byte_identical_results_across_fresh_caches()
     {
