@@ -60,7 +60,7 @@ public sealed class ProbingPlanTests
         for (int i = 0; i < news.TrainRows.Length; i++)
         {
             int w = news.TrainRows[i];
-            Assert.Equal(news.TrainLabels[i], plan.Windows.Tokens.GenreIds[w * T] == 0);
+            Assert.Equal(news.TrainLabels[i], plan.Windows.Tokens.LabelIds[w * T] == 0);
             Assert.All(Enumerable.Range(0, T), t => Assert.Equal(plan.Windows.Tokens.DocumentIds[w * T], plan.Windows.Tokens.DocumentIds[w * T + t]));
         }
         ProbingTask noun = plan.Tasks[2];

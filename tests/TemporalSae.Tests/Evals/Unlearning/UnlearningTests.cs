@@ -101,7 +101,7 @@ public sealed class UnlearningTests
             Assert.Equal(9, q.Prompt.Count);
             Assert.True(q.Prompt.Special[0]);
             Assert.Equal(Gpt2Tokenizer.EndOfText, q.Prompt.TokenIds[0]);
-            Assert.All(Enumerable.Range(0, 9), i => Assert.Equal(q.Genre, q.Prompt.GenreIds[i]));
+            Assert.All(Enumerable.Range(0, 9), i => Assert.Equal(q.Genre, q.Prompt.LabelIds[i]));
         }
         var again = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, seed: 11);
         Assert.Equal(questions.Select(q => string.Join(",", q.Choices)), again.Select(q => string.Join(",", q.Choices)));
