@@ -159,7 +159,8 @@ public static class ManifestLoader
         return basePath;
     }
 
-    static bool IsInside(string path, string folder)
+    /// <summary>Whether <paramref name="path"/> lies in <paramref name="folder"/> or below it.</summary>
+    public static bool IsInside(string path, string folder)
     {
         string relative = System.IO.Path.GetRelativePath(folder, path);
         return relative != ".." && !relative.StartsWith(".." + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)
