@@ -71,7 +71,7 @@ public sealed record DataConfig
 [Doc("The language model whose activations are studied.")]
 public sealed record SubjectModelConfig
 {
-    [Doc("builtin: a small GPT-2 trained here on Brown; gpt2 / gemma2: a Hugging Face checkpoint folder.")]
+    [Doc("builtin: a small GPT-2 trained here on the training split (experiments/subject-model.yaml trains the committed one); gpt2 / gemma2: a Hugging Face checkpoint folder.")]
     [OneOf("builtin", "gpt2", "gemma2")]
     public string Kind { get; init; } = "builtin";
 
@@ -85,7 +85,7 @@ public sealed record SubjectModelConfig
     public BuiltinModelConfig Builtin { get; init; } = new();
 }
 
-[Doc("Shape and training budget of the built-in Brown GPT-2.")]
+[Doc("Shape and training budget of the built-in GPT-2.")]
 public sealed record BuiltinModelConfig
 {
     [Doc("Transformer blocks.")]
@@ -99,9 +99,9 @@ public sealed record BuiltinModelConfig
     [Range(256, 50257)]
     public int Vocab { get; init; } = 8192;
 
-    [Doc("Optimiser steps. 600 x 16 windows x 128 tokens is about 1.2M tokens (about one epoch of Brown's training " +
-         "split); the default model trains in under 5 minutes on 2 CPU cores (260 s measured on an idle machine; " +
-         "`tsae bench builtin-lm` projects it).")]
+    [Doc("Optimiser steps. The default, 600 x 16 windows x 128 tokens, is 1.2M tokens, a model for quick trials; the " +
+         "committed model takes 4,500 steps (9.2M tokens, 50 minutes on 2 CPU cores; `tsae bench builtin-lm` " +
+         "projects a configuration's time).")]
     [Range(1, 10_000_000)]
     public int Steps { get; init; } = 600;
 
