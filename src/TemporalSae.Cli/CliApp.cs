@@ -15,6 +15,7 @@ public static class CliApp
     {
         var root = new RootCommand("TemporalSae: reproducible Temporal Sparse Autoencoder experiments.");
         root.Subcommands.Add(ModelCommands.Create(stdout, stderr));
+        root.Subcommands.Add(ModelCommands.CreateModel(stdout));
         Command bench = ModelCommands.CreateBench(stdout, stderr);
         bench.Subcommands.Add(Commands.SaeCommands.CreateSaeStepBench(stdout));
         root.Subcommands.Add(bench);

@@ -23,7 +23,7 @@ public sealed class ProfileRunTests : IDisposable
         var run = Tsae.Run(["run", "experiments/data-only.yaml", "--profile", "smoke"], environment);
         Assert.True(run.ExitCode == 0, run.Stderr);
         var result = JsonNode.Parse(File.ReadAllText(Path.Combine(scratch, "cache", "smoke-results", "data-only.json")))!;
-        Assert.Equal(2, result["config"]!["subject_model"]!["builtin"]!["layers"]!.GetValue<int>());
+        Assert.Equal(128, result["config"]!["sae"]!["d_sae"]!.GetValue<int>());   // the profile's width, not the base's 4096
         Assert.Equal(before, File.Exists(committed) ? File.ReadAllText(committed) : null);
 
         string elsewhere = Path.Combine(scratch, "elsewhere");

@@ -30,8 +30,8 @@ static class Tsae
     }
 
     /// <summary>
-    /// A throw-away repository in <paramref name="scratch"/> (a solution marker and the real _base.yaml) holding one
-    /// manifest; returns the manifest's path.
+    /// A throw-away repository in <paramref name="scratch"/> (a solution marker, the real _base.yaml and a copy of the
+    /// committed models it points at) holding one manifest; returns the manifest's path.
     /// </summary>
     public static string WriteScratchExperiment(string scratch, string name, string manifest)
     {
@@ -39,6 +39,12 @@ static class Tsae
         Directory.CreateDirectory(experiments);
         File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), "");
         File.Copy(Path.Combine(RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(experiments, "_base.yaml"));
+        foreach (string model in Directory.EnumerateDirectories(Path.Combine(RepositoryRoot, "models")))
+        {
+            string copy = Path.Combine(scratch, "models", Path.GetFileName(model));
+            Directory.CreateDirectory(copy);
+            foreach (string file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
         string path = Path.Combine(experiments, $"{name}.yaml");
         File.WriteAllText(path, manifest);
         return path;

@@ -1,11 +1,13 @@
-// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits), `tsae bench harvest`
-// (activation-harvesting throughput) and `tsae bench builtin-lm` (built-in model training throughput).
+// Subject-model commands: `tsae activations` (one sequence's hooked residual and logits), `tsae model publish` (a
+// trained built-in model as a committed checkpoint folder), `tsae bench harvest` (activation-harvesting throughput)
+// and `tsae bench builtin-lm` (built-in model training throughput).
 using System.CommandLine;
 using TemporalSae.Benchmarks;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Models.BuiltinLm;
+using TemporalSae.Pipeline;
 
 namespace TemporalSae.Cli.Commands;
 
@@ -32,6 +34,27 @@ public static class ModelCommands
             return CliApp.Success;
         });
         return command;
+    }
+
+    /// <summary>`tsae model publish MANIFEST --to FOLDER`: the manifest's cached built-in model with its provenance.</summary>
+    public static Command CreateModel(TextWriter stdout)
+    {
+        var manifest = new Argument<string>("manifest") { Description = "A manifest that trains the built-in model (subject_model.kind: builtin), already run." };
+        var to = new Option<string>("--to") { Description = "Checkpoint folder inside the repository.", Required = true };
+        var publish = new Command("publish", "Write a run's trained built-in model as a Hugging Face GPT-2 checkpoint folder with provenance.json.")
+        {
+            manifest, to,
+        };
+        publish.SetAction(parse =>
+        {
+            var environment = RunEnvironment.ForCurrentDirectory();
+            string target = parse.GetValue(to)!;
+            var record = PublishedModel.Publish(parse.GetValue(manifest)!, target, environment);
+            stdout.WriteLine($"published the built-in model of {record["manifest"]} (subject_model key {record["subject_model_key"]!.GetValue<string>()[..12]}, " +
+                             $"commit {record["git_commit"]}) to {target}");
+            return CliApp.Success;
+        });
+        return new Command("model", "Built-in subject model commands.") { publish };
     }
 
     /// <summary>`tsae bench` with its `harvest` subcommand; other benchmarks add their subcommands beside it.</summary>

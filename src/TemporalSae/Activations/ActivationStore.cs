@@ -14,11 +14,11 @@ namespace TemporalSae.Activations;
 /// <summary>
 /// A batch read from a store: the SAE's view (<see cref="ActivationBatch"/>: X [B, T, d] or [N, d] float32,
 /// DocumentIds and SentenceIds int64, Special bool, all with X's leading shape) plus the labels evaluations need
-/// (token, genre and POS ids, int64, same leading shape) and each row's flat token index in the store
+/// (token, label and POS ids, int64, same leading shape) and each row's flat token index in the store
 /// (sequence * ContextSize + position). Tensors are registered in the dispose scope current when the reader
 /// produced the batch; <see cref="Dispose"/> frees them at once, which streaming loops should do per batch.
 /// </summary>
-public sealed record ActivationStoreBatch(ActivationBatch Activations, Tensor TokenIds, Tensor GenreIds, Tensor PosIds, long[] TokenIndices) : IDisposable
+public sealed record ActivationStoreBatch(ActivationBatch Activations, Tensor TokenIds, Tensor LabelIds, Tensor PosIds, long[] TokenIndices) : IDisposable
 {
     public void Dispose()
     {
@@ -27,7 +27,7 @@ public sealed record ActivationStoreBatch(ActivationBatch Activations, Tensor To
         Activations.SentenceIds?.Dispose();
         Activations.Special?.Dispose();
         TokenIds.Dispose();
-        GenreIds.Dispose();
+        LabelIds.Dispose();
         PosIds.Dispose();
     }
 }
@@ -35,7 +35,7 @@ public sealed record ActivationStoreBatch(ActivationBatch Activations, Tensor To
 /// <summary>
 /// A published store folder: activations.bin ([NumSequences, T, d] in the store's dtype), tokens.bin (columns over
 /// the NumSequences*T tokens in the same order: int32 token ids, int32 document ids, int32 sentence ids, int16
-/// genre ids, int16 POS ids, uint8 special) and store.json. Opening checks the manifest, both file sizes and the
+/// label ids, int16 POS ids, uint8 special) and store.json. Opening checks the manifest, both file sizes and the
 /// SHA-256 of tokens.bin, and loads the metadata (17 bytes per token); the activations' SHA-256, recorded at
 /// write time, is re-checked only on request (<see cref="VerifyActivations"/>) because it means reading every byte.
 /// </summary>
@@ -65,7 +65,7 @@ public sealed class ActivationStore : IDisposable
     public int ContextSize => Manifest.ContextSize;
     public int DModel => Manifest.DModel;
     public long NumTokens => Manifest.NumSequences * Manifest.ContextSize;
-    public IReadOnlyList<string> Genres => Manifest.Genres;
+    public IReadOnlyList<string> Labels => Manifest.Labels;
     public IReadOnlyList<string> PosTags => Manifest.PosTags;
 
     /// <summary>Per-token metadata in store order (sequence-major).</summary>
@@ -286,7 +286,7 @@ public sealed class ActivationStore : IDisposable
         Tensor special = empty(leading, ScalarType.Bool);
         special.bytes = MemoryMarshal.AsBytes(scratch.Flags.AsSpan(0, rows.Length));
         var batch = new ActivationBatch(x, Labels(r => Metadata.DocumentIds[r]), Labels(r => Metadata.SentenceIds[r]), special);
-        return new ActivationStoreBatch(batch, Labels(r => Metadata.TokenIds[r]), Labels(r => Metadata.GenreIds[r]), Labels(r => Metadata.PosIds[r]), rows);
+        return new ActivationStoreBatch(batch, Labels(r => Metadata.TokenIds[r]), Labels(r => Metadata.LabelIds[r]), Labels(r => Metadata.PosIds[r]), rows);
     }
 
     /// <summary>Per-epoch staging arrays for label columns, so batches allocate little more than their row indices.</summary>

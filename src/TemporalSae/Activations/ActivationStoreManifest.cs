@@ -9,7 +9,7 @@ namespace TemporalSae.Activations;
 /// <summary>
 /// Describes the two data files of a store: activations.bin ([NumSequences, ContextSize, DModel] row-major in
 /// <see cref="Dtype"/>, little-endian) and tokens.bin (per-token columns, see <see cref="ActivationStore"/>).
-/// Genre and POS names let evaluations read the ids in tokens.bin.
+/// Label and POS names let evaluations read the ids in tokens.bin.
 /// </summary>
 public sealed record ActivationStoreManifest(
     int FormatVersion,
@@ -21,10 +21,10 @@ public sealed record ActivationStoreManifest(
     string ActivationSha256,
     long TokenBytes,
     string TokenSha256,
-    IReadOnlyList<string> Genres,
+    IReadOnlyList<string> Labels,
     IReadOnlyList<string> PosTags)
 {
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
     public const string FileName = "store.json";
 
     static readonly JsonSerializerOptions Options = new()

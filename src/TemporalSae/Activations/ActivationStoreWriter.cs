@@ -23,18 +23,18 @@ public sealed class ActivationStoreWriter : IDisposable
     readonly FileStream activations;
     readonly IncrementalHash activationHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     readonly List<TokenMetadata> metadata = [];
-    readonly IReadOnlyList<string> genres;
+    readonly IReadOnlyList<string> labels;
     readonly IReadOnlyList<string> posTags;
     byte[] encodeBuffer = [];
     bool completed;
 
-    ActivationStoreWriter(string path, int dModel, int contextSize, ActivationDtype dtype, IReadOnlyList<string> genres, IReadOnlyList<string> posTags)
+    ActivationStoreWriter(string path, int dModel, int contextSize, ActivationDtype dtype, IReadOnlyList<string> labels, IReadOnlyList<string> posTags)
     {
         this.path = Path.GetFullPath(path);
         DModel = dModel;
         ContextSize = contextSize;
         Dtype = dtype;
-        this.genres = genres;
+        this.labels = labels;
         this.posTags = posTags;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         staging = AtomicFile.TempPathFor(path);
@@ -47,13 +47,13 @@ public sealed class ActivationStoreWriter : IDisposable
     public ActivationDtype Dtype { get; }
     public long NumSequences { get; private set; }
 
-    /// <summary>Starts a store at <paramref name="path"/> (a folder); genre and POS names label the metadata ids.</summary>
+    /// <summary>Starts a store at <paramref name="path"/> (a folder); label and POS names label the metadata ids.</summary>
     public static ActivationStoreWriter Create(string path, int dModel, int contextSize, ActivationDtype dtype,
-        IReadOnlyList<string>? genres = null, IReadOnlyList<string>? posTags = null)
+        IReadOnlyList<string>? labels = null, IReadOnlyList<string>? posTags = null)
     {
         if (dModel < 1) throw new ArgumentOutOfRangeException(nameof(dModel), "d_model must be positive");
         if (contextSize < 1) throw new ArgumentOutOfRangeException(nameof(contextSize), "context size must be positive");
-        return new ActivationStoreWriter(path, dModel, contextSize, dtype, genres ?? [], posTags ?? []);
+        return new ActivationStoreWriter(path, dModel, contextSize, dtype, labels ?? [], posTags ?? []);
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class ActivationStoreWriter : IDisposable
             Column(m => m.TokenIds);
             Column(m => m.DocumentIds);
             Column(m => m.SentenceIds);
-            Column(m => m.GenreIds);
+            Column(m => m.LabelIds);
             Column(m => m.PosIds);
             Column(m => m.Special);
             tokens.Flush(flushToDisk: true);
@@ -131,7 +131,7 @@ public sealed class ActivationStoreWriter : IDisposable
         }
 
         var manifest = new ActivationStoreManifest(ActivationStoreManifest.CurrentFormatVersion, Dtype.Name(), DModel, ContextSize, NumSequences,
-            activationBytes, activationSha, tokenBytes, tokenSha, genres, posTags);
+            activationBytes, activationSha, tokenBytes, tokenSha, labels, posTags);
         AtomicFile.WriteAllText(Path.Combine(staging, ActivationStoreManifest.FileName), manifest.ToJson());
         Publish();
         completed = true;

@@ -1,5 +1,7 @@
 // The activations stage: runs the subject model over the training split in context windows, stopping after the
-// hooked block, and stores blocks.L.hook_resid_post with every token's metadata in a memory-mapped store.
+// hooked block, and stores blocks.L.hook_resid_post with every token's metadata in a memory-mapped store. Then one
+// pass over the first validation windows reports the hook's activation spectrum and the model's held-out
+// cross-entropy beside an add-k bigram (HeldoutAnalysis).
 using System.Text.Json.Nodes;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
@@ -16,7 +18,7 @@ public sealed class ActivationsStage : Stage
 
     public override string Name => "activations";
     public override IReadOnlyList<string> DependsOn => ["data", "subject_model"];
-    public override int Version => 1;
+    public override int Version => 2;
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
@@ -36,7 +38,7 @@ public sealed class ActivationsStage : Stage
         int[] chosen = ChooseWindows(windows.Count, config.Activations.TrainTokens / windows.ContextSize, context.Seed);
         var dtype = config.Activations.Dtype == "bfloat16" ? ActivationDtype.BFloat16 : ActivationDtype.Float32;
         using var writer = ActivationStoreWriter.Create(Path.Combine(folder, StoreFolder), subject.Model.DModel, windows.ContextSize,
-            dtype, data.Corpus.Genres, data.Corpus.PosTags);
+            dtype, data.Corpus.Labels, data.Corpus.PosTags);
 
         double normSum = 0;
         int batchSize = config.Activations.BatchSize;
@@ -56,6 +58,21 @@ public sealed class ActivationsStage : Stage
             }
         }
         writer.Complete();
+
+        ContextWindows heldout = data.Windows(Split.Val, config.Data.ContextSize);
+        long heldoutWanted = config.Activations.HeldoutTokens / heldout.ContextSize;
+        if (heldoutWanted < 1) throw new InvalidInputException("activations.heldout_tokens is smaller than one context window");
+        int heldoutCount = (int)Math.Min(heldout.Count, heldoutWanted);
+        TokenMetadata heldoutTokens = heldout.Gather(Enumerable.Range(0, heldoutCount).ToArray());
+        JsonObject spectrum, heldoutCe;
+        using (var scope = NewDisposeScope())
+        {
+            long[] shape = [heldoutCount, heldout.ContextSize];
+            (spectrum, heldoutCe) = HeldoutAnalysis.Run(subject, layer,
+                tensor(heldoutTokens.TokenIds.Select(i => (long)i).ToArray(), shape), tensor(heldoutTokens.Special, shape),
+                windows.TokenIdTensor(), batchSize, context.Log.WriteLine);
+        }
+
         long tokenCount = (long)chosen.Length * windows.ContextSize;
         return new JsonObject
         {
@@ -66,6 +83,8 @@ public sealed class ActivationsStage : Stage
             ["d_model"] = subject.Model.DModel,
             ["dtype"] = config.Activations.Dtype,
             ["mean_l2_norm"] = normSum / tokenCount,
+            ["spectrum"] = spectrum,
+            ["heldout_cross_entropy"] = heldoutCe,
         };
     }
 
@@ -83,7 +102,7 @@ public sealed class ActivationsStage : Stage
 
     /// <summary>
     /// Up to <paramref name="wanted"/> window indices in a seeded random order, so a token budget smaller than the
-    /// split still samples every genre.
+    /// split still samples every label.
     /// </summary>
     static int[] ChooseWindows(int available, long wanted, long seed)
     {

@@ -9,7 +9,7 @@ namespace TemporalSae.Data;
 /// <see cref="Count"/> windows of <see cref="ContextSize"/> tokens, flattened row-major in <see cref="Tokens"/>
 /// ([Count * ContextSize]). Windows are consecutive and non-overlapping over the stream: from the current stream
 /// position p, if stream[p] is already &lt;|endoftext|&gt; the window is stream[p, p+T); otherwise it is a BOS
-/// (&lt;|endoftext|&gt;, special, POS "none", document/sentence/genre of stream[p]) followed by stream[p, p+T-1).
+/// (&lt;|endoftext|&gt;, special, POS "none", document/sentence/label of stream[p]) followed by stream[p, p+T-1).
 /// The stream position then moves past the tokens taken; a final partial window is dropped.
 /// </summary>
 public sealed class ContextWindows
@@ -46,7 +46,7 @@ public sealed class ContextWindows
             if (addBos)
             {
                 tokens.Set(offset, Gpt2Tokenizer.EndOfText, stream.DocumentIds[position], stream.SentenceIds[position],
-                    stream.GenreIds[position], TokenizedCorpus.NoPos, special: true);
+                    stream.LabelIds[position], TokenizedCorpus.NoPos, special: true);
                 stream.CopyTo(position, tokens, offset + 1, contextSize - 1);
             }
             else

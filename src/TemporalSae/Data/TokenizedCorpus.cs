@@ -1,36 +1,48 @@
-// The Brown Corpus as GPT-2 tokens, each carrying document, sentence, genre, POS tag and special flag; split streams
-// are built from it by joining documents with <|endoftext|>.
+// Every chosen source's documents as GPT-2 tokens, each carrying document, sentence, label, POS tag and special flag;
+// split streams are built from it by joining documents with <|endoftext|>.
 
+using TemporalSae.Data.Sources;
 using TemporalSae.Infrastructure;
 using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Data;
 
 /// <summary>
-/// A document's place in <see cref="TokenizedCorpus.Tokens"/> ([FirstToken, FirstToken + TokenCount)) and in the
-/// global sentence numbering ([FirstSentence, FirstSentence + SentenceCount)).
+/// A document's source and label (indices into <see cref="TokenizedCorpus.Sources"/> and
+/// <see cref="TokenizedCorpus.Labels"/>), its place in <see cref="TokenizedCorpus.Tokens"/> ([FirstToken,
+/// FirstToken + TokenCount)) and in the global sentence numbering ([FirstSentence, FirstSentence + SentenceCount)),
+/// and its attributes (year, president, era, chapter title, genre).
 /// </summary>
-public sealed record DocumentInfo(int Id, string Name, int GenreId, int FirstToken, int TokenCount, int FirstSentence, int SentenceCount, int WordCount);
+public sealed record DocumentInfo(int Id, string Name, int SourceId, int LabelId, int FirstToken, int TokenCount, int FirstSentence, int SentenceCount,
+    int WordCount, IReadOnlyDictionary<string, string> Attributes);
 
 /// <summary>
-/// Every document's tokens in corpus order, concatenated without separators. Token-to-word rule: a token takes the
-/// POS tag and sentence of the first word whose characters it overlaps (so " Jury" gets Jury's tag; a token
-/// spanning two words, e.g. '."', gets the first word's). A token overlapping no word (whitespace only, e.g. the
-/// "\n" between paragraphs) gets POS "none" and the sentence of the next word: GPT-2 attaches leading whitespace
-/// to what follows. Sentence ids are global (0.. in corpus order); document ids are cats.txt positions.
+/// Every document's tokens in corpus order, concatenated without separators. Token-to-text rule: a token takes the
+/// sentence of the first sentence that ends after the token starts, and (Brown) the POS tag of the first word whose
+/// characters it overlaps (so " Jury" gets Jury's tag; a token spanning two words, e.g. '."', gets the first word's).
+/// A token overlapping no word (whitespace only, e.g. the "\n" between paragraphs) gets POS "none" and, by the same
+/// rule, the sentence that follows: GPT-2 attaches leading whitespace to what follows. Tokens of an untagged source
+/// get POS "absent". Labels are numbered in order of first appearance, sources in registry order, so Brown's ids
+/// are the same whichever other sources a run adds.
 /// </summary>
 public sealed class TokenizedCorpus
 {
     /// <summary>POS id of special tokens and tokens that overlap no word.</summary>
     public const short NoPos = 0;
 
-    public const string NoPosTag = "none";
+    /// <summary>POS id of the tokens of a source without POS tags (every source but Brown).</summary>
+    public const short AbsentPos = 1;
 
-    internal TokenizedCorpus(string sourceKey, IReadOnlyList<string> genres, IReadOnlyList<string> posTags,
-        IReadOnlyList<DocumentInfo> documents, TokenMetadata tokens)
+    public const string NoPosTag = "none";
+    public const string AbsentPosTag = "absent";
+
+    internal TokenizedCorpus(string sourceKey, IReadOnlyList<string> sources, IReadOnlyList<string> labels, IReadOnlyList<int> labelSources,
+        IReadOnlyList<string> posTags, IReadOnlyList<DocumentInfo> documents, TokenMetadata tokens)
     {
         SourceKey = sourceKey;
-        Genres = genres;
+        Sources = sources;
+        Labels = labels;
+        LabelSources = labelSources;
         PosTags = posTags;
         Documents = documents;
         Tokens = tokens;
@@ -38,9 +50,16 @@ public sealed class TokenizedCorpus
 
     /// <summary>Content hash of the input files (see <see cref="DataFiles.ContentKey"/>), or "" when not given.</summary>
     public string SourceKey { get; }
-    public IReadOnlyList<string> Genres { get; }
 
-    /// <summary>Brown tags in order of first appearance; index 0 is "none".</summary>
+    /// <summary>The sources' keys ("brown", "sotu", "moby_dick") in registry order.</summary>
+    public IReadOnlyList<string> Sources { get; }
+
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>The source id of each label.</summary>
+    public IReadOnlyList<int> LabelSources { get; }
+
+    /// <summary>"none", "absent", then Brown's tags in order of first appearance.</summary>
     public IReadOnlyList<string> PosTags { get; }
     public IReadOnlyList<DocumentInfo> Documents { get; }
     public TokenMetadata Tokens { get; }
@@ -48,42 +67,73 @@ public sealed class TokenizedCorpus
     public int SentenceCount => Documents.Sum(d => d.SentenceCount);
     public long WordCount => Documents.Sum(d => (long)d.WordCount);
 
-    public static TokenizedCorpus Tokenize(BrownCorpus corpus, Gpt2Tokenizer tokenizer, string sourceKey = "")
+    /// <summary>Whether a POS id is a real tag (not "none" and not "absent").</summary>
+    public static bool IsTagged(short posId) => posId > AbsentPos;
+
+    public static TokenizedCorpus Tokenize(IReadOnlyList<SourceDocument> sourceDocuments, Gpt2Tokenizer tokenizer, string sourceKey = "")
     {
-        if (corpus.Genres.Count > short.MaxValue) throw new InvalidInputException("more genres than the token format can hold");
-        var posTags = new List<string> { NoPosTag };
-        var posIds = new Dictionary<string, short>(StringComparer.Ordinal) { [NoPosTag] = NoPos };
-        var perDocument = new TokenMetadata[corpus.Documents.Count];
-        var documents = new List<DocumentInfo>(corpus.Documents.Count);
+        var posTags = new List<string> { NoPosTag, AbsentPosTag };
+        var posIds = new Dictionary<string, short>(StringComparer.Ordinal) { [NoPosTag] = NoPos, [AbsentPosTag] = AbsentPos };
+        var sources = TextSources.All.Select(s => s.Key).Where(k => sourceDocuments.Any(d => d.Source == k)).ToList();
+        var labels = new List<string>();
+        var labelSources = new List<int>();
+        var labelIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var perDocument = new TokenMetadata[sourceDocuments.Count];
+        var documents = new List<DocumentInfo>(sourceDocuments.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         int firstToken = 0, firstSentence = 0;
-        for (int d = 0; d < corpus.Documents.Count; d++)
+        for (int d = 0; d < sourceDocuments.Count; d++)
         {
-            BrownDocument document = corpus.Documents[d];
-            RebuiltText text = TextRebuilder.Rebuild(document.Paragraphs);
-            short[] wordPos = document.Sentences.SelectMany(s => s.Words).Select(w => PosId(w.Tag)).ToArray();
-            TextToken[] tokens = tokenizer.EncodeWithOffsets(text.Text);
+            SourceDocument document = sourceDocuments[d];
+            if (!names.Add(document.Name)) throw new InvalidInputException($"two documents are named `{document.Name}`; document names must be unique.");
+            int sourceId = sources.IndexOf(document.Source);
+            if (sourceId < 0) throw new InvalidInputException($"document {document.Name}: `{document.Source}` is not a known text source.");
+            int labelId = LabelId(document.Label, sourceId, document.Name);
+            TextToken[] tokens = tokenizer.EncodeWithOffsets(document.Text);
             var meta = TokenMetadata.Empty(tokens.Length);
-            int word = 0;
+            short[]? wordPos = document.Words?.Tag.Select(PosId).ToArray();
+            int word = 0, sentence = 0;
             for (int t = 0; t < tokens.Length; t++)
             {
-                // Words and tokens both advance left to right; skip words that end before this token starts.
-                while (word < wordPos.Length && text.WordEnd[word] <= tokens[t].Start) word++;
-                bool overlaps = word < wordPos.Length && text.WordStart[word] < tokens[t].End;
-                int sentenceWord = word < wordPos.Length ? word : wordPos.Length - 1;
-                int sentence = sentenceWord >= 0 ? text.WordSentence[sentenceWord] : 0;
-                meta.Set(t, tokens[t].Id, d, firstSentence + sentence, (short)document.GenreId,
-                    overlaps ? wordPos[word] : NoPos, special: false);
+                // Sentences, words and tokens all advance left to right.
+                while (sentence < document.SentenceCount - 1 && document.SentenceEnd[sentence] <= tokens[t].Start) sentence++;
+                short pos = AbsentPos;
+                if (document.Words is { } words)
+                {
+                    while (word < words.Count && words.End[word] <= tokens[t].Start) word++;
+                    pos = word < words.Count && words.Start[word] < tokens[t].End ? wordPos![word] : NoPos;
+                }
+                else if (string.IsNullOrWhiteSpace(document.Text[tokens[t].Start..tokens[t].End]))
+                {
+                    pos = NoPos;
+                }
+                meta.Set(t, tokens[t].Id, d, firstSentence + sentence, (short)labelId, pos, special: false);
             }
             perDocument[d] = meta;
-            int sentences = document.SentenceCount;
-            documents.Add(new DocumentInfo(d, document.Name, document.GenreId, firstToken, tokens.Length, firstSentence, sentences, wordPos.Length));
+            documents.Add(new DocumentInfo(d, document.Name, sourceId, labelId, firstToken, tokens.Length, firstSentence, document.SentenceCount,
+                document.WordCount, document.Attributes));
             firstToken += tokens.Length;
-            firstSentence += sentences;
+            firstSentence += document.SentenceCount;
         }
 
         var all = TokenMetadata.Empty(firstToken);
         foreach (DocumentInfo info in documents) perDocument[info.Id].CopyTo(0, all, info.FirstToken, info.TokenCount);
-        return new TokenizedCorpus(sourceKey, corpus.Genres.ToArray(), posTags, documents, all);
+        return new TokenizedCorpus(sourceKey, sources, labels, labelSources, posTags, documents, all);
+
+        int LabelId(string label, int sourceId, string document)
+        {
+            if (labelIds.TryGetValue(label, out int id))
+            {
+                if (labelSources[id] != sourceId)
+                    throw new InvalidInputException($"document {document}: label `{label}` is already a label of source {sources[labelSources[id]]}; labels must be unique to a source.");
+                return id;
+            }
+            if (labels.Count >= short.MaxValue) throw new InvalidInputException("more labels than the token format can hold");
+            labelIds.Add(label, labels.Count);
+            labels.Add(label);
+            labelSources.Add(sourceId);
+            return labels.Count - 1;
+        }
 
         short PosId(string tag)
         {
@@ -98,11 +148,11 @@ public sealed class TokenizedCorpus
 
     /// <summary>The split of each document (indexed by document id), see <see cref="DocumentSplit"/>.</summary>
     public Split[] AssignSplits(double trainFraction, double valFraction, long seed) =>
-        DocumentSplit.Assign(Documents.Select(d => d.Name).ToArray(), Documents.Select(d => d.GenreId).ToArray(), trainFraction, valFraction, seed);
+        DocumentSplit.Assign(Documents.Select(d => d.Name).ToArray(), Documents.Select(d => d.LabelId).ToArray(), trainFraction, valFraction, seed);
 
     /// <summary>
     /// The token stream of one split: its documents in corpus order, each preceded by &lt;|endoftext|&gt; (special,
-    /// POS "none", with the document, first sentence and genre of the document it opens).
+    /// POS "none", with the document, first sentence and label of the document it opens).
     /// </summary>
     public TokenMetadata Stream(IReadOnlyList<Split> splits, Split which)
     {
@@ -112,7 +162,7 @@ public sealed class TokenizedCorpus
         int position = 0;
         foreach (DocumentInfo d in chosen)
         {
-            stream.Set(position++, Gpt2Tokenizer.EndOfText, d.Id, d.FirstSentence, (short)d.GenreId, NoPos, special: true);
+            stream.Set(position++, Gpt2Tokenizer.EndOfText, d.Id, d.FirstSentence, (short)d.LabelId, NoPos, special: true);
             Tokens.CopyTo(d.FirstToken, stream, position, d.TokenCount);
             position += d.TokenCount;
         }

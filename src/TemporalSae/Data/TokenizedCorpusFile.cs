@@ -9,14 +9,14 @@ namespace TemporalSae.Data;
 
 /// <summary>
 /// Layout (all little-endian): 8-byte magic "TSAETOKC", uint32 format version, uint32 zero, int64 payload length,
-/// 32-byte SHA-256 of the payload, then the payload: source key; genre names; POS tags; documents (name, genre id,
-/// first token, token count, first sentence, sentence count, word count); token count N followed by the columns
-/// int32 token ids [N], int32 document ids [N], int32 sentence ids [N], int16 genre ids [N], int16 POS ids [N],
-/// uint8 special flags [N]. Strings are BinaryWriter's (7-bit length prefix, UTF-8).
+/// 32-byte SHA-256 of the payload, then the payload: source key; source names; label names; each label's int32
+/// source id; POS tags; documents (name, source id, label id, first token, token count, first sentence, sentence
+/// count, word count, attribute count and key/value strings); token count N followed by the columns int32 token ids
+/// [N], int32 document ids [N], int32 sentence ids [N], int16 label ids [N], int16 POS ids [N], uint8 special flags [N]. Strings are BinaryWriter's (7-bit length prefix, UTF-8).
 /// </summary>
 public static class TokenizedCorpusFile
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     const int HeaderSize = 8 + 4 + 4 + 8 + 32;
     static readonly byte[] Magic = "TSAETOKC"u8.ToArray();
 
@@ -27,25 +27,34 @@ public static class TokenizedCorpusFile
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(corpus.SourceKey);
-            WriteStrings(writer, corpus.Genres);
+            WriteStrings(writer, corpus.Sources);
+            WriteStrings(writer, corpus.Labels);
+            foreach (int source in corpus.LabelSources) writer.Write(source);
             WriteStrings(writer, corpus.PosTags);
             writer.Write(corpus.Documents.Count);
             foreach (DocumentInfo d in corpus.Documents)
             {
                 writer.Write(d.Name);
-                writer.Write(d.GenreId);
+                writer.Write(d.SourceId);
+                writer.Write(d.LabelId);
                 writer.Write(d.FirstToken);
                 writer.Write(d.TokenCount);
                 writer.Write(d.FirstSentence);
                 writer.Write(d.SentenceCount);
                 writer.Write(d.WordCount);
+                writer.Write(d.Attributes.Count);
+                foreach (var (key, value) in d.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+                {
+                    writer.Write(key);
+                    writer.Write(value);
+                }
             }
             TokenMetadata t = corpus.Tokens;
             writer.Write(t.Count);
             writer.Write(MemoryMarshal.AsBytes(t.TokenIds.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(t.DocumentIds.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(t.SentenceIds.AsSpan()));
-            writer.Write(MemoryMarshal.AsBytes(t.GenreIds.AsSpan()));
+            writer.Write(MemoryMarshal.AsBytes(t.LabelIds.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(t.PosIds.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(t.Special.AsSpan()));
         }
@@ -85,22 +94,26 @@ public static class TokenizedCorpusFile
         {
             using var reader = new BinaryReader(new MemoryStream(bytes, HeaderSize, bytes.Length - HeaderSize, writable: false), Encoding.UTF8);
             string sourceKey = reader.ReadString();
-            string[] genres = ReadStrings(reader);
+            string[] sources = ReadStrings(reader);
+            string[] labels = ReadStrings(reader);
+            int[] labelSources = labels.Select(_ => reader.ReadInt32()).ToArray();
             string[] posTags = ReadStrings(reader);
             int documentCount = reader.ReadInt32();
+            if (documentCount < 0) throw new EndOfStreamException();
             var documents = new DocumentInfo[documentCount];
             for (int i = 0; i < documentCount; i++)
-                documents[i] = new DocumentInfo(i, reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
-                    reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+                documents[i] = new DocumentInfo(i, reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
+                    reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), ReadAttributes(reader));
             int n = reader.ReadInt32();
             var tokens = new TokenMetadata(ReadArray<int>(reader, n), ReadArray<int>(reader, n), ReadArray<int>(reader, n),
                 ReadArray<short>(reader, n), ReadArray<short>(reader, n), ReadArray<bool>(reader, n));
             if (reader.BaseStream.Position != reader.BaseStream.Length)
                 throw new InvalidInputException($"{path}: {reader.BaseStream.Length - reader.BaseStream.Position} unexpected bytes after the token columns. {fix}");
             foreach (DocumentInfo d in documents)
-                if (d.FirstToken < 0 || d.TokenCount < 0 || (long)d.FirstToken + d.TokenCount > n || d.GenreId < 0 || d.GenreId >= genres.Length)
-                    throw new InvalidInputException($"{path}: document {d.Name} has an out-of-range token span or genre. {fix}");
-            return new TokenizedCorpus(sourceKey, genres, posTags, documents, tokens);
+                if (d.FirstToken < 0 || d.TokenCount < 0 || (long)d.FirstToken + d.TokenCount > n || d.LabelId < 0 || d.LabelId >= labels.Length
+                    || d.SourceId < 0 || d.SourceId >= sources.Length || labelSources[d.LabelId] != d.SourceId)
+                    throw new InvalidInputException($"{path}: document {d.Name} has an out-of-range token span, label or source. {fix}");
+            return new TokenizedCorpus(sourceKey, sources, labels, labelSources, posTags, documents, tokens);
         }
         catch (EndOfStreamException)
         {
@@ -121,6 +134,15 @@ public static class TokenizedCorpusFile
         var values = new string[count];
         for (int i = 0; i < count; i++) values[i] = reader.ReadString();
         return values;
+    }
+
+    static Dictionary<string, string> ReadAttributes(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count < 0 || count > 1 << 10) throw new EndOfStreamException();
+        var attributes = new Dictionary<string, string>(count, StringComparer.Ordinal);
+        for (int i = 0; i < count; i++) attributes[reader.ReadString()] = reader.ReadString();
+        return attributes;
     }
 
     static T[] ReadArray<T>(BinaryReader reader, int count) where T : unmanaged

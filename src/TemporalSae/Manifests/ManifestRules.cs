@@ -29,9 +29,9 @@ static partial class ManifestRules
     /// The sae stage's peak-memory estimate when d_in is known now (null otherwise, or without an sae stage); refuses
     /// a configuration whose estimate exceeds training.memory_limit_mb, saying which key to change.
     /// </summary>
-    public static SaeMemoryEstimate? CheckSaeMemory(ExperimentConfig config, ManifestLocations at, SaeRegistry architectures)
+    public static SaeMemoryEstimate? CheckSaeMemory(ExperimentConfig config, ManifestLocations at, SaeRegistry architectures, string repositoryRoot)
     {
-        if (!config.Stages.Contains("sae") || Models.SubjectModels.DModelOf(config.SubjectModel) is not { } dIn) return null;
+        if (!config.Stages.Contains("sae") || Models.SubjectModels.DModelOf(config.SubjectModel, repositoryRoot) is not { } dIn) return null;
         SaeArchitecture architecture = architectures[config.Sae.Architecture];
         var shapes = new SaeStepShapes(TokensPerStep(config, architecture), config.Data.ContextSize, dIn, config.Sae.DSae);
         if (architecture.MemoryRefusal(shapes, config.Sae, config.Training.MemoryLimitMb) is { } refusal)

@@ -1,5 +1,6 @@
-// The subject_model stage: the built-in Brown GPT-2 trained on the training split (cached as a Hugging Face-layout
-// checkpoint), or a reference to a user's Hugging Face checkpoint folder (gpt2 / gemma2), checked by loading it.
+// The subject_model stage: the built-in GPT-2 trained on the training split (cached as a Hugging Face-layout
+// checkpoint), or a reference to a Hugging Face checkpoint folder (gpt2 / gemma2: the committed built-in model in
+// models/, or a user's), checked by loading it.
 using System.Text.Json.Nodes;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
@@ -13,7 +14,7 @@ namespace TemporalSae.Models;
 
 public sealed class SubjectModelStage : Stage
 {
-    const string ModelFolder = "model";
+    public const string ModelFolder = "model";
     const string ReferenceFile = "checkpoint.json";
 
     public override string Name => "subject_model";
@@ -28,10 +29,40 @@ public sealed class SubjectModelStage : Stage
         return sections;
     }
 
-    public override void CheckInputs(ExperimentConfig config)
+    /// <summary>A checkpoint folder is identified by the content of its files, so a republished model is never taken for the old one.</summary>
+    public override JsonNode? ExternalKeyMaterial(ExperimentConfig config, RunEnvironment environment)
+    {
+        if (config.SubjectModel.Kind == "builtin") return null;
+        string folder;
+        try { folder = CheckpointFolder(config.SubjectModel, environment); }
+        catch (InvalidInputException) { return null; } // CheckInputs reports it before any stage runs.
+        var files = new JsonObject();
+        foreach (string path in Directory.GetFiles(folder).Where(IsCheckpointFile).Order(StringComparer.Ordinal))
+            files[Path.GetFileName(path)] = ContentHash.OfFile(path);
+        return new JsonObject { ["checkpoint_files"] = files };
+    }
+
+    static bool IsCheckpointFile(string path) => Path.GetFileName(path) is var name &&
+        (name == SubjectModels.ConfigFileName || name == VocabMap.FileName || name.EndsWith(".safetensors", StringComparison.Ordinal)
+         || name == "model.safetensors.index.json");
+
+    public override void CheckInputs(ExperimentConfig config, RunEnvironment environment)
     {
         if (config.SubjectModel.Kind == "builtin") return;
-        CheckpointFolder(config.SubjectModel);
+        string folder = CheckpointFolder(config.SubjectModel, environment);
+        int full = Tokenizers.Gpt2Tokenizer.VocabularySize;
+        if (PublishedModel.TryReadRecord(folder)?["data"]?["bpe_vocab"]?.GetValue<int>() is { } trained && trained != config.Data.BpeVocab)
+            throw new InvalidInputException(
+                $"data.bpe_vocab is {config.Data.BpeVocab}, but the model in {folder} was trained on GPT-2's BPE cut to {trained} ids " +
+                $"({PublishedModel.RecordFile}); set data.bpe_vocab: {trained}");
+        bool reduced = VocabMap.TryLoad(folder) is not null;
+        if (config.SubjectModel.Kind == "gpt2" && reduced && config.Data.BpeVocab == full)
+            throw new InvalidInputException(
+                $"subject_model.path: {folder} holds a model with a reduced vocabulary ({VocabMap.FileName}), but data.bpe_vocab is GPT-2's full " +
+                $"{full}; set data.bpe_vocab to the vocabulary the model was trained with.");
+        if (config.SubjectModel.Kind == "gpt2" && !reduced && config.Data.BpeVocab != full)
+            throw new InvalidInputException(
+                $"data.bpe_vocab is {config.Data.BpeVocab}, but {folder} is a GPT-2 with the full vocabulary, which reads GPT-2's whole BPE; set data.bpe_vocab: {full}");
         if (config.SubjectModel.Kind == "gemma2")
             throw new InvalidInputException(
                 "subject_model.kind: gemma2 checkpoints load and run (tsae activations), but the data stage tokenises the corpus with " +
@@ -43,12 +74,15 @@ public sealed class SubjectModelStage : Stage
         SubjectModelConfig config = context.Config.SubjectModel;
         if (config.Kind == "builtin") return TrainBuiltin(context, folder);
 
-        string checkpoint = CheckpointFolder(config);
+        string checkpoint = CheckpointFolder(config, context.Environment);
         using ISubjectModel model = SubjectModels.Load(checkpoint, SubjectModels.ParseDtype(config.Dtype));
         if (model.ModelType != config.Kind)
             throw new InvalidInputException($"subject_model.kind is {config.Kind} but {checkpoint}/config.json says model_type {model.ModelType}");
         AtomicFile.WriteAllText(Path.Combine(folder, ReferenceFile), ResultJson.Serialize(new JsonObject { ["path"] = checkpoint }));
-        return Describe(model);
+        JsonObject description = Describe(model);
+        if (VocabMap.TryLoad(checkpoint) is { } vocab) description["reduced_vocabulary"] = $"{vocab.Size - 1} GPT-2 ids + unknown ({VocabMap.FileName})";
+        if (PublishedModel.TryReadRecord(checkpoint) is { } record) description["published"] = record;
+        return description;
     }
 
     /// <summary>The model of a built artifact, and the map from GPT-2 ids to its ids (built-in model only).</summary>
@@ -59,7 +93,8 @@ public sealed class SubjectModelStage : Stage
         if (Directory.Exists(builtin))
             return new LoadedSubjectModel(SubjectModels.Load(builtin, dtype), VocabMap.TryLoad(builtin));
         var reference = JsonNode.Parse(File.ReadAllText(Path.Combine(artifactFolder, ReferenceFile)))!;
-        return new LoadedSubjectModel(SubjectModels.Load(reference["path"]!.GetValue<string>(), dtype), null);
+        string checkpoint = reference["path"]!.GetValue<string>();
+        return new LoadedSubjectModel(SubjectModels.Load(checkpoint, dtype), VocabMap.TryLoad(checkpoint));
     }
 
     static JsonObject TrainBuiltin(StageContext context, string folder)
@@ -98,7 +133,8 @@ public sealed class SubjectModelStage : Stage
         "a Hugging Face checkpoint folder: config.json, model.safetensors (or model.safetensors.index.json with its shards) " +
         "and the tokenizer files (GPT-2: vocab.json + merges.txt; Gemma-2: tokenizer.model)";
 
-    static string CheckpointFolder(SubjectModelConfig config)
+    /// <summary>The checkpoint folder of a gpt2/gemma2 model: ${VAR} expanded, a relative path taken from the repository root.</summary>
+    public static string CheckpointFolder(SubjectModelConfig config, RunEnvironment environment)
     {
         string path;
         try
@@ -111,9 +147,10 @@ public sealed class SubjectModelStage : Stage
         }
         if (path.Length == 0)
             throw new InvalidInputException($"subject_model.kind is {config.Kind}: set subject_model.path to a Hugging Face checkpoint folder");
+        path = Path.GetFullPath(path, environment.RepositoryRoot);
         if (!Directory.Exists(path) || !File.Exists(Path.Combine(path, SubjectModels.ConfigFileName)))
             throw new InvalidInputException($"subject_model.path: {path} is not {CheckpointContents}");
-        return Path.GetFullPath(path);
+        return path;
     }
 
     static JsonObject Describe(ISubjectModel model) => new()

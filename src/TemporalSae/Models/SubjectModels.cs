@@ -56,13 +56,14 @@ public static class SubjectModels
     /// model's width, or the hidden size in config.json of a checkpoint folder that is present. Null otherwise (the
     /// subject_model stage reports what is missing).
     /// </summary>
-    public static int? DModelOf(Manifests.SubjectModelConfig config)
+    public static int? DModelOf(Manifests.SubjectModelConfig config, string repositoryRoot)
     {
         if (config.Kind == "builtin") return config.Builtin.Width;
         string folder;
         try { folder = Manifests.EnvironmentExpansion.Expand(config.Path, "subject_model.path"); }
         catch (InvalidInputException) { return null; }
-        string path = Path.Combine(folder, ConfigFileName);
+        if (folder.Length == 0) return null;
+        string path = Path.Combine(Path.GetFullPath(folder, repositoryRoot), ConfigFileName);
         if (!File.Exists(path)) return null;
         try
         {

@@ -29,10 +29,10 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
         var stageProvenance = new JsonObject();
 
         IReadOnlyList<Stage> graph = registry.Resolve(Stages.Requested(config));
-        foreach (Stage stage in graph) stage.CheckInputs(config);
+        foreach (Stage stage in graph) stage.CheckInputs(config, environment);
         foreach (Stage stage in graph)
         {
-            string key = KeyOf(stage, config, keys);
+            string key = KeyOf(stage, config, keys, environment);
             keys[stage.Name] = key;
             var inputs = stage.DependsOn.ToDictionary(name => name, name => folders[name]);
             string scratch = Path.Combine(environment.CacheRoot, "scratch", stage.Name, key);
@@ -81,7 +81,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     {
         var keys = new Dictionary<string, string>();
         foreach (Stage stage in registry.Resolve([stageName]))
-            keys[stage.Name] = KeyOf(stage, config, keys);
+            keys[stage.Name] = KeyOf(stage, config, keys, environment);
         string folder = new ArtifactCache(environment.CacheRoot, TextWriter.Null).FolderFor(stageName, keys[stageName]);
         return Directory.Exists(folder) && ArtifactCache.Verify(folder) is null ? folder : null;
     }
@@ -114,7 +114,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
     }
 
     /// <summary>Hash of the stage's identity, its configuration, the run-wide settings and its inputs' keys.</summary>
-    public static string KeyOf(Stage stage, ExperimentConfig config, IReadOnlyDictionary<string, string> upstreamKeys)
+    public static string KeyOf(Stage stage, ExperimentConfig config, IReadOnlyDictionary<string, string> upstreamKeys, RunEnvironment environment)
     {
         var material = new JsonObject
         {
@@ -127,6 +127,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
             ["inputs"] = new JsonObject(stage.DependsOn.Select(name =>
                 KeyValuePair.Create<string, JsonNode?>(name, upstreamKeys[name]))),
         };
+        if (stage.ExternalKeyMaterial(config, environment) is { } external) material["external"] = external;
         return ContentHash.Of(ResultJson.Serialize(material));
     }
 }

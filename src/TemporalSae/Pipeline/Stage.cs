@@ -29,7 +29,13 @@ public abstract class Stage
     /// Checks, before any stage of the run starts, what this stage will need from outside the project (a checkpoint
     /// folder, an environment variable), so that a run fails at once rather than after earlier stages' work.
     /// </summary>
-    public virtual void CheckInputs(ExperimentConfig config) { }
+    public virtual void CheckInputs(ExperimentConfig config, RunEnvironment environment) { }
+
+    /// <summary>
+    /// What the artifact depends on outside the configuration and the cache (the content of a checkpoint folder the
+    /// configuration names), added to the stage key so that a changed checkpoint is never mistaken for the old one.
+    /// </summary>
+    public virtual JsonNode? ExternalKeyMaterial(ExperimentConfig config, RunEnvironment environment) => null;
 
     /// <summary>Writes the artifact into <paramref name="folder"/> and returns its summary.</summary>
     public abstract JsonObject Build(StageContext context, string folder);

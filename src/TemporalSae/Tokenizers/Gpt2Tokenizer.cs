@@ -22,12 +22,20 @@ public sealed class Gpt2Tokenizer
 
     Gpt2Tokenizer(CodeGenTokenizer tokenizer) => this.tokenizer = tokenizer;
 
-    public static Gpt2Tokenizer Load(string vocabPath, string mergesPath)
+    /// <summary>
+    /// GPT-2's tokenizer, or with <paramref name="vocabularySize"/> below 50,257 GPT-2's BPE cut to its first
+    /// vocabularySize - 1 tokens: the 256 byte tokens and the first vocabularySize - 257 merges in GPT-2's merge order,
+    /// plus &lt;|endoftext|&gt;. Every text still encodes (byte-level BPE needs no unknown token) and every id is the GPT-2
+    /// id of the same string, so a smaller model sees the same ids as GPT-2 with rarer words spelt in more pieces.
+    /// </summary>
+    public static Gpt2Tokenizer Load(string vocabPath, string mergesPath, int vocabularySize = VocabularySize)
     {
+        if (vocabularySize is < MinimumVocabularySize or > VocabularySize)
+            throw new InvalidInputException($"data.bpe_vocab: {vocabularySize} is outside {MinimumVocabularySize}..{VocabularySize} (256 bytes, at least one merge, <|endoftext|>).");
         try
         {
-            using var vocab = File.OpenRead(vocabPath);
-            using var merges = File.OpenRead(mergesPath);
+            using Stream vocab = vocabularySize == VocabularySize ? File.OpenRead(vocabPath) : CutVocabulary(vocabPath, vocabularySize);
+            using Stream merges = vocabularySize == VocabularySize ? File.OpenRead(mergesPath) : CutMerges(mergesPath, vocabularySize - 257);
             return new Gpt2Tokenizer(CodeGenTokenizer.Create(vocab, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false));
         }
         catch (Exception e) when (e is FormatException or ArgumentException or System.Text.Json.JsonException or InvalidOperationException)
@@ -36,7 +44,26 @@ public sealed class Gpt2Tokenizer
         }
     }
 
-    public static Gpt2Tokenizer Load(DataFiles files) => Load(files.VocabPath, files.MergesPath);
+    public static Gpt2Tokenizer Load(DataFiles files, int vocabularySize = VocabularySize) => Load(files.VocabPath, files.MergesPath, vocabularySize);
+
+    public const int MinimumVocabularySize = 258;
+
+    /// <summary>encoder.json with only the ids below <paramref name="size"/> - 1 and &lt;|endoftext|&gt;.</summary>
+    static MemoryStream CutVocabulary(string path, int size)
+    {
+        var all = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(path))
+            ?? throw new InvalidInputException($"{path} must hold a JSON object of token -> id.");
+        var kept = all.Where(kv => kv.Value < size - 1 || kv.Value == EndOfText).ToDictionary(kv => kv.Key, kv => kv.Value);
+        return new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(kept));
+    }
+
+    /// <summary>vocab.bpe's version line and its first <paramref name="count"/> merges.</summary>
+    static MemoryStream CutMerges(string path, int count)
+    {
+        var lines = File.ReadLines(path).Where(l => l.Length > 0);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => !l.StartsWith("#version", StringComparison.Ordinal)).Take(count));
+        return new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', kept) + "\n"));
+    }
 
     public IReadOnlyList<int> EncodeToIds(string text) =>
         tokenizer.EncodeToIds(text, addPrefixSpace: false, addBeginningOfSentence: false, addEndOfSentence: false);

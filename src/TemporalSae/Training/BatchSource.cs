@@ -60,7 +60,7 @@ public sealed class StoreBatchSource : IBatchSource
         foreach (ActivationStoreBatch batch in batches)
         {
             batch.TokenIds.Dispose();
-            batch.GenreIds.Dispose();
+            batch.LabelIds.Dispose();
             batch.PosIds.Dispose();
             yield return sequences ? batch.Activations : WithoutSpecialTokens(batch.Activations);
         }

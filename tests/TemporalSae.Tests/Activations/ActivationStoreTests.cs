@@ -52,7 +52,7 @@ public sealed class ActivationStoreTests : IDisposable
         using Tensor written = Write(path, ActivationDtype.Float32, appends: 3, batch: 4);
         using var store = ActivationStore.Open(path);
         Assert.Equal((12, T, D, 96L), (store.NumSequences, store.ContextSize, store.DModel, store.NumTokens));
-        Assert.Equal(["g0", "g1", "g2"], store.Genres);
+        Assert.Equal(["g0", "g1", "g2"], store.Labels);
         var buffer = new float[T * D];
         store.ReadSequence(5, buffer);
         Assert.Equal(written[5].flatten().data<float>().ToArray(), buffer);
@@ -99,7 +99,7 @@ public sealed class ActivationStoreTests : IDisposable
                 Assert.Equal(10 * sequence + 1, batch.Activations.SentenceIds![i, 5].item<long>());
                 Assert.True(batch.Activations.Special![i, 0].item<bool>());
                 Assert.False(batch.Activations.Special![i, 1].item<bool>());
-                Assert.Equal(sequence % 3, batch.GenreIds[i, 0].item<long>());
+                Assert.Equal(sequence % 3, batch.LabelIds[i, 0].item<long>());
                 Assert.Equal(1003L, batch.TokenIds[i, 3].item<long>());
             }
         }

@@ -13,11 +13,12 @@ public class DataStatsTests
         DataStats stats = DataStats.Compute(data.Corpus, data.Splits, 128);
         Assert.Equal(new DataCounts("total", 500, 57_340, 1_161_192, data.Corpus.Tokens.Count), stats.Total);
         Assert.Equal(stats.Total.Tokens, stats.Splits.Sum(s => s.Tokens));
-        Assert.Equal(stats.Total.Words, stats.Genres.Sum(g => g.Words));
-        Assert.Equal(stats.Total.Sentences, stats.Genres.Sum(g => g.Sentences));
+        Assert.Equal(stats.Total.Words, stats.Labels.Sum(g => g.Counts.Words));
+        Assert.Equal(stats.Total.Sentences, stats.Labels.Sum(g => g.Counts.Sentences));
         Assert.Equal([397, 52, 51], stats.Splits.Select(s => s.Documents));
         Assert.Equal([8_018, 1_064, 1_031], stats.WindowsPerSplit);
-        for (int g = 0; g < stats.Genres.Count; g++) Assert.Equal(stats.Genres[g].Documents, stats.GenreDocumentsPerSplit[g].Sum());
+        foreach (DataGroup label in stats.Labels) Assert.Equal(label.Counts.Documents, label.DocumentsPerSplit.Sum());
+        Assert.Equal("brown", Assert.Single(stats.Sources).Counts.Name);
     }
 
     [Fact]
@@ -25,7 +26,7 @@ public class DataStatsTests
     {
         PreparedData data = BrownData.Data;
         string[] tables = DataStats.Compute(data.Corpus, data.Splits, 64).ToTable().Split("\n\n");
-        Assert.Equal(2, tables.Length);
+        Assert.Equal(3, tables.Length);
         foreach (string table in tables)
         {
             string[] lines = table.TrimEnd('\n').Split('\n');
@@ -33,6 +34,7 @@ public class DataStatsTests
         }
         Assert.StartsWith("split", tables[0]);
         Assert.Contains("windows(T=64)", tables[0]);
-        Assert.Contains("science_fiction", tables[1]);
+        Assert.Contains("brown", tables[1]);
+        Assert.Contains("science_fiction", tables[2]);
     }
 }

@@ -74,9 +74,9 @@ public class DocumentSplitTests
         Assert.Equal(397, data.Splits.Count(s => s == Split.Train));
         Assert.Equal(52, data.Splits.Count(s => s == Split.Val));
         Assert.Equal(51, data.Splits.Count(s => s == Split.Test));
-        for (int g = 0; g < data.Corpus.Genres.Count; g++)
+        for (int g = 0; g < data.Corpus.Labels.Count; g++)
             foreach (Split split in Enum.GetValues<Split>())
-                Assert.Contains(data.Corpus.Documents, d => d.GenreId == g && data.Splits[d.Id] == split);
+                Assert.Contains(data.Corpus.Documents, d => d.LabelId == g && data.Splits[d.Id] == split);
         string Names(Split split, string prefix) => string.Join(' ', data.Corpus.Documents
             .Where(d => data.Splits[d.Id] == split && d.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(d => d.Name));
         Assert.Equal("ca11 ca17 ca23 ca41", Names(Split.Val, "ca"));

@@ -5,6 +5,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using TemporalSae.Pipeline;
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 using TemporalSae.Infrastructure;
 using TemporalSae.Tests.Fixtures;
 

@@ -1,6 +1,7 @@
 // GPT-2 tokenisation of the rebuilt Brown text and the metadata every token carries.
 
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Tests.Data;
@@ -20,7 +21,7 @@ public class TokenizationTests
         TokenizedCorpus corpus = BrownData.Data.Corpus;
         DocumentInfo ca01 = corpus.Documents[0];
         Assert.Equal("ca01", ca01.Name);
-        Assert.Equal("news", corpus.Genres[ca01.GenreId]);
+        Assert.Equal("news", corpus.Labels[ca01.LabelId]);
         TokenMetadata tokens = corpus.Tokens.Slice(ca01.FirstToken, ca01.TokenCount);
         int length = Array.FindIndex(tokens.SentenceIds, s => s != 0);
 
@@ -42,7 +43,7 @@ public class TokenizationTests
              326, 597, 48302, 1718, 1295, 13],
             tokens.TokenIds.Take(length));
         Assert.All(tokens.DocumentIds.Take(length), d => Assert.Equal(0, d));
-        Assert.All(tokens.GenreIds.Take(length), g => Assert.Equal(ca01.GenreId, g));
+        Assert.All(tokens.LabelIds.Take(length), g => Assert.Equal(ca01.LabelId, g));
         Assert.All(tokens.Special.Take(length), Assert.False);
         Assert.All(tokens.SentenceIds.Take(length), s => Assert.Equal(0, s));
         // The next sentence opens a new paragraph: the newline token has no tag and belongs to what follows it.

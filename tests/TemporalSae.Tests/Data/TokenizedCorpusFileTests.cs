@@ -16,8 +16,9 @@ public sealed class TokenizedCorpusFileTests : IDisposable
     {
         var tokens = new TokenMetadata([464, 37946, 13, 15496, 995], [0, 0, 0, 1, 1], [0, 0, 0, 1, 1], [0, 0, 0, 1, 1],
             [1, 2, 3, 4, 0], [false, false, false, false, false]);
-        DocumentInfo[] documents = [new(0, "ca01", 0, 0, 3, 0, 1, 3), new(1, "cb01", 1, 3, 2, 1, 1, 2)];
-        return new TokenizedCorpus("key", ["news", "editorial"], ["none", "at", "np", ".", "uh"], documents, tokens);
+        var attributes = new Dictionary<string, string> { ["genre"] = "news", ["year"] = "1961" };
+        DocumentInfo[] documents = [new(0, "ca01", 0, 0, 0, 3, 0, 1, 3, attributes), new(1, "sotu/1790_george_washington", 1, 1, 3, 2, 1, 1, 2, new Dictionary<string, string>())];
+        return new TokenizedCorpus("key", ["brown", "sotu"], ["news", "no_party"], [0, 1], ["none", "absent", "at", "np", "."], documents, tokens);
     }
 
     [Fact]
@@ -27,11 +28,14 @@ public sealed class TokenizedCorpusFileTests : IDisposable
         Small().Save(path);
         TokenizedCorpus loaded = TokenizedCorpus.Load(path);
         Assert.Equal("key", loaded.SourceKey);
-        Assert.Equal(["news", "editorial"], loaded.Genres);
-        Assert.Equal(Small().Documents, loaded.Documents);
+        Assert.Equal(["brown", "sotu"], loaded.Sources);
+        Assert.Equal(["news", "no_party"], loaded.Labels);
+        Assert.Equal([0, 1], loaded.LabelSources);
+        Assert.Equal(Small().Documents.Select(d => d with { Attributes = null! }), loaded.Documents.Select(d => d with { Attributes = null! }));
+        Assert.Equal(Small().Documents[0].Attributes, loaded.Documents[0].Attributes);
         Assert.Equal(Small().Tokens.TokenIds, loaded.Tokens.TokenIds);
         Assert.Equal(Small().Tokens.PosIds, loaded.Tokens.PosIds);
-        Assert.Equal(Small().Tokens.GenreIds, loaded.Tokens.GenreIds);
+        Assert.Equal(Small().Tokens.LabelIds, loaded.Tokens.LabelIds);
     }
 
     [Fact]

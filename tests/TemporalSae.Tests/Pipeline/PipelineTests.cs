@@ -159,7 +159,7 @@ public sealed class PipelineTests : IDisposable
         var numbers = new NumbersStage();
         var registry = new StageRegistry([numbers, new SumStage()]);
         var cache = new ArtifactCache(Environment.CacheRoot, TextWriter.Null);
-        string key = ExperimentRunner.KeyOf(numbers, Spec().Config, new Dictionary<string, string>());
+        string key = ExperimentRunner.KeyOf(numbers, Spec().Config, new Dictionary<string, string>(), RunEnvironment.ForCurrentDirectory());
         var folders = new string[8];
         Parallel.For(0, folders.Length, i =>
             folders[i] = cache.GetOrBuild("numbers", key, folder => numbers.Build(

@@ -98,11 +98,13 @@ public sealed class TestOnlyArchitectureTests(SmokeRunFolder folder)
         var sae = result["stages"]!["sae"]!;
         Assert.Equal(PlainL1Architecture.RegistryKey, sae["architecture"]!.GetValue<string>());
         Assert.Equal(["l1", "mse"], sae["final_terms"]!.AsObject().Select(t => t.Key).ToArray());
-        // The trainer logged the warmed-up coefficient the architecture declared, under the term's name: run0's lambda 7
-        // after the smoke profile's 4 warm-up steps.
+        // The trainer logged the warmed-up coefficient the architecture declared, under the term's name: run0's lambda
+        // over the smoke profile's 4 warm-up steps.
+        double lambda = manifest.Config.Training.L1Coefficient;
+        Assert.Equal(4, manifest.Config.Training.L1WarmupSteps);
         var curve = sae["training_curve"]!.AsArray();
-        Assert.Equal(7.0 / 4, curve[0]!["l1_coefficient"]!.GetValue<double>(), 6);
-        Assert.Equal(7.0, curve[^1]!["l1_coefficient"]!.GetValue<double>(), 6);
+        Assert.Equal(lambda / 4, curve[0]!["l1_coefficient"]!.GetValue<double>(), 6);
+        Assert.Equal(lambda, curve[^1]!["l1_coefficient"]!.GetValue<double>(), 6);
         Assert.Null(curve[0]!["sparsity_coefficient"]);
         foreach (string eval in new[] { "core", "capability", "unlearning", "sparse_probing", "stability", "smoothness" })
             Assert.NotNull(result["evals"]![eval]);

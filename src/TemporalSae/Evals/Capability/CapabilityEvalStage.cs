@@ -12,6 +12,7 @@ public sealed class CapabilityEvalStage : EvalStage
 {
     public override string Name => "capability";
     public override IReadOnlyList<string> DependsOn => [.. base.DependsOn, "core"];
+    public override int Version => 2;
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
@@ -28,7 +29,7 @@ public sealed class CapabilityEvalStage : EvalStage
         using var inputs = EvalInputs.Open(context);
         var windows = inputs.TestWindows(capability.Tokens);
 
-        var accuracy = new NextTokenAccuracy();
+        var accuracy = new NextTokenAccuracy(inputs.Subject.Vocab?.UnknownId);
         using (no_grad())
         {
             foreach (EvalBatch batch in windows.Batches(capability.BatchSize))
@@ -55,7 +56,12 @@ public sealed class CapabilityEvalStage : EvalStage
                 ["ce_loss_with_sae"] = core["model_performance_preservation"]!["ce_loss_with_sae"]!.DeepClone(),
                 ["kl_div_with_sae"] = core["model_behavior_preservation"]!["kl_div_with_sae"]!.DeepClone(),
             },
-            ["token_stats"] = new JsonObject { ["predictions"] = accuracy.Predictions },
+            ["token_stats"] = new JsonObject
+            {
+                ["predictions"] = accuracy.Predictions,
+                ["excluded_unknown_targets"] = accuracy.ExcludedUnknownTargets,
+            },
+            ["note"] = "predictions whose target is the unknown id of the subject model are left out, as in the CE of core",
         };
     }
 }

@@ -3,11 +3,14 @@
 // 1 - E||x - x_hat||^2 / sum_d Var(x_d) (variance about the mean, pooled over all kept tokens). SAEBench's per-token
 // value is kept as explained_variance_legacy = mean_t [1 - ||x_t - x_hat_t||^2 / ||x_t - mean(x)||^2], with mean(x)
 // over the batch's kept tokens as SAEBench takes it. Sums are float64 so that pooling many batches stays exact.
+// With the subject model's unknown id given, positions whose next-token target is that id leave CE and KL alike: the
+// unknown id stands for every GPT-2 id outside the built-in model's vocabulary, so predicting it is not a prediction.
 using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Core;
 
-public sealed class CoreEvalAccumulator
+/// <param name="unknownId">The subject model's unknown id (null: a model without a vocabulary map, nothing excluded).</param>
+public sealed class CoreEvalAccumulator(long? unknownId = null)
 {
     // Reconstruction and sparsity, over tokens kept (non-special).
     long tokens;
@@ -15,8 +18,9 @@ public sealed class CoreEvalAccumulator
     double[]? featureSum, featureSquaredSum;
     int dIn;
 
-    // Model behaviour: KL over positions whose input token is not special; CE over next-token predictions.
-    long klPositions, cePositions;
+    // Model behaviour: KL over positions whose input token is not special; CE over next-token predictions; both
+    // without the positions whose target is the unknown id.
+    long klPositions, cePositions, excludedUnknownTargets;
     double klSaeSum, klAblationSum, ceCleanSum, ceSaeSum, ceAblationSum;
 
     /// <summary>
@@ -73,7 +77,14 @@ public sealed class CoreEvalAccumulator
         Tensor clean = cleanLogits.to(ScalarType.Float32).log_softmax(-1);          // [B, T, V]
         Tensor sae = saeLogits.to(ScalarType.Float32).log_softmax(-1);
         Tensor ablated = ablatedLogits.to(ScalarType.Float32).log_softmax(-1);
-        Tensor keep = special.logical_not();                                          // [B, T]
+        Tensor inputKept = special.logical_not();                                     // [B, T]
+
+        // Position t's target is token t+1; the last position has none in the window and stays in KL.
+        Tensor unknownTarget = zeros_like(inputKept);                                 // [B, T]
+        if (unknownId is long unknown)
+            unknownTarget[.., ..^1] = inputIds[.., 1..].eq(unknown);
+        Tensor keep = inputKept.logical_and(unknownTarget.logical_not());
+        excludedUnknownTargets += inputKept.logical_and(unknownTarget).sum().item<long>();
 
         Tensor pClean = clean.exp();
         Tensor klSae = (pClean * (clean - sae)).sum(-1);                              // [B, T]
@@ -82,7 +93,7 @@ public sealed class CoreEvalAccumulator
         klSaeSum += klSae[keep].to(ScalarType.Float64).sum().item<double>();
         klAblationSum += klAblated[keep].to(ScalarType.Float64).sum().item<double>();
 
-        // Position t predicts token t+1; the term is dropped when the input token at t is special.
+        // Position t predicts token t+1; the term is dropped when the input token at t is special or the target unknown.
         Tensor targets = inputIds[.., 1..].unsqueeze(-1);                             // [B, T-1, 1]
         Tensor keepCe = keep[.., ..^1];                                               // [B, T-1]
         double Nll(Tensor logProbs) => -logProbs[.., ..^1].gather(-1, targets).squeeze(-1)[keepCe].to(ScalarType.Float64).sum().item<double>();
@@ -114,6 +125,7 @@ public sealed class CoreEvalAccumulator
                 cosineSum / tokens),
             new Shrinkage(normInSum / tokens, normOutSum / tokens, ratioSum / tokens, outSquaredSum / innerSum),
             new Sparsity(l0Sum / tokens, l1Sum / tokens),
-            new TokenStats(klPositions, tokens));
+            new TokenStats(klPositions, tokens),
+            new UnknownTargets(excludedUnknownTargets, unknownId));
     }
 }

@@ -1,5 +1,5 @@
 // The core evaluation's result with SAEBench's eval_result_metrics names and grouping
-// (explained_variance_legacy added under reconstruction_quality).
+// (explained_variance_legacy added under reconstruction_quality, unknown_targets beside token_stats).
 using System.Text.Json.Nodes;
 
 namespace TemporalSae.Evals.Core;
@@ -16,13 +16,29 @@ public sealed record Sparsity(double L0, double L1);
 
 public sealed record TokenStats(long TotalTokensEvalReconstruction, long TotalTokensEvalSparsityVariance);
 
+/// <summary>Positions left out of CE and KL because their target is the subject model's unknown id (null: none).</summary>
+public sealed record UnknownTargets(long Excluded, long? UnknownId)
+{
+    public const string Note =
+        "positions whose next-token target is the unknown id of the subject model are left out of CE and KL " +
+        "(KL at a position is dropped when the next token is unknown; the last position of a window stays)";
+
+    public JsonObject ToJson() => new()
+    {
+        ["excluded_unknown_targets"] = Excluded,
+        ["unknown_id"] = UnknownId is long id ? JsonValue.Create(id) : null,
+        ["note"] = Note,
+    };
+}
+
 public sealed record CoreEvalResult(
     ModelBehaviorPreservation ModelBehaviorPreservation,
     ModelPerformancePreservation ModelPerformancePreservation,
     ReconstructionQuality ReconstructionQuality,
     Shrinkage Shrinkage,
     Sparsity Sparsity,
-    TokenStats TokenStats)
+    TokenStats TokenStats,
+    UnknownTargets UnknownTargets)
 {
     public JsonObject ToJson() => new()
     {
@@ -59,5 +75,6 @@ public sealed record CoreEvalResult(
             ["total_tokens_eval_reconstruction"] = TokenStats.TotalTokensEvalReconstruction,
             ["total_tokens_eval_sparsity_variance"] = TokenStats.TotalTokensEvalSparsityVariance,
         },
+        ["unknown_targets"] = UnknownTargets.ToJson(),
     };
 }

@@ -8,6 +8,7 @@
 // example is one non-special token carrying a word's tag, drawn from the same windows, positive when its universal
 // tag is the task's. So every example of every task lies in the selected windows.
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 
@@ -48,7 +49,7 @@ public sealed class ProbingPlan
     public IReadOnlyList<SkippedTask> Skipped { get; }
 
     public static ProbingPlan Build(PreparedData data, int contextSize, SparseProbingEvalConfig config, long seed) =>
-        Build(data.Windows(Split.Train, contextSize), data.Windows(Split.Test, contextSize), data.Corpus.Genres, data.Corpus.PosTags, config, seed);
+        Build(data.Windows(Split.Train, contextSize), data.Windows(Split.Test, contextSize), data.Corpus.Labels, data.Corpus.PosTags, config, seed);
 
     /// <param name="posTags">The corpus' Brown tags, indexed by POS id.</param>
     public static ProbingPlan Build(ContextWindows train, ContextWindows test, IReadOnlyList<string> genres, IReadOnlyList<string> posTags,
@@ -103,7 +104,7 @@ public sealed class ProbingPlan
             for (int t = 0; t < contextSize; t++)
             {
                 int i = row * contextSize + t;
-                if (!tokens.Special[i] && tokens.PosIds[i] != TokenizedCorpus.NoPos)
+                if (!tokens.Special[i] && TokenizedCorpus.IsTagged(tokens.PosIds[i]))
                     candidates[split].Add(((long)i, coarse[tokens.PosIds[i]]));
             }
         }
@@ -161,7 +162,7 @@ public sealed class ProbingPlan
             int document = windows.Tokens.DocumentIds[w * t];
             bool single = true;
             for (int i = 1; i < t && single; i++) single = windows.Tokens.DocumentIds[w * t + i] == document;
-            if (single) byGenre[windows.Tokens.GenreIds[w * t]].Add(w);
+            if (single) byGenre[windows.Tokens.LabelIds[w * t]].Add(w);
         }
         return byGenre.Select((pool, g) =>
             BalancedSampler.Take(pool, perClass, new SplitMix64(DrawSeed(seed, split, $"windows/{g}"))).Order().ToArray()).ToArray();

@@ -14,7 +14,7 @@ public sealed class SparseProbingEvalStage : EvalStage
 {
     public override string Name => "sparse_probing";
 
-    public override void CheckInputs(ExperimentConfig config)
+    public override void CheckInputs(ExperimentConfig config, RunEnvironment environment)
     {
         SparseProbingEvalConfig probing = config.Evals.SparseProbing;
         ProbingPlan.CheckPosTags(probing.PosTags);
@@ -26,7 +26,7 @@ public sealed class SparseProbingEvalStage : EvalStage
     {
         ExperimentConfig config = context.Config;
         SparseProbingEvalConfig probing = config.Evals.SparseProbing;
-        CheckInputs(config);
+        CheckInputs(config, context.Environment);
         using var inputs = EvalInputs.Open(context);
         ProbingPlan plan = ProbingPlan.Build(inputs.Data, config.Data.ContextSize, probing, context.Seed);
         context.Log.WriteLine($"sparse_probing: {plan.Tasks.Count} tasks ({plan.Skipped.Count} skipped), " +

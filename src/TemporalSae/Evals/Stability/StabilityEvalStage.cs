@@ -16,7 +16,7 @@ namespace TemporalSae.Evals.Stability;
 public sealed class StabilityEvalStage : EvalStage
 {
     public override string Name => "stability";
-    public override void CheckInputs(ExperimentConfig config)
+    public override void CheckInputs(ExperimentConfig config, RunEnvironment environment)
     {
         foreach (int w in config.Evals.Stability.Windows)
             if (w >= config.Data.ContextSize)

@@ -7,6 +7,7 @@
 // words (NOUN, VERB, ADJ, ADV), where what a model knows of a genre shows. Distractors come from the most frequent
 // word-initial tokens of the answer's class in the training split.
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Evals.Unlearning;
@@ -38,7 +39,7 @@ public static class NextWordQuestions
             var candidates = new List<int>();
             for (int p = context; p < test.Count; p++)
             {
-                if (test.GenreIds[p] != genre || !StartsWord(test, p) || classOfPos[test.PosIds[p]] < 0 || !inVocabulary(test.TokenIds[p])) continue;
+                if (test.LabelIds[p] != genre || !StartsWord(test, p) || classOfPos[test.PosIds[p]] < 0 || !inVocabulary(test.TokenIds[p])) continue;
                 // The whole prompt lies in the answer's document and holds no separator.
                 if (test.DocumentIds[p - context] != test.DocumentIds[p] || Enumerable.Range(p - context, context).Any(i => test.Special[i])) continue;
                 if (pools[classOfPos[test.PosIds[p]]].Count(id => id != test.TokenIds[p]) < 3) continue;
@@ -57,7 +58,7 @@ public static class NextWordQuestions
     }
 
     public static bool StartsWord(TokenMetadata tokens, int p) =>
-        !tokens.Special[p] && tokens.PosIds[p] != TokenizedCorpus.NoPos && p > 0
+        !tokens.Special[p] && TokenizedCorpus.IsTagged(tokens.PosIds[p]) && p > 0
         && (tokens.Special[p - 1] || tokens.PosIds[p - 1] != tokens.PosIds[p] || tokens.SentenceIds[p - 1] != tokens.SentenceIds[p]);
 
     /// <summary>&lt;|endoftext|&gt; (with the first prompt token's document, sentence and genre) and the context tokens before p.</summary>
@@ -65,7 +66,7 @@ public static class NextWordQuestions
     {
         var prompt = TokenMetadata.Empty(context + 1);
         int first = p - context;
-        prompt.Set(0, Gpt2Tokenizer.EndOfText, tokens.DocumentIds[first], tokens.SentenceIds[first], tokens.GenreIds[first], TokenizedCorpus.NoPos, special: true);
+        prompt.Set(0, Gpt2Tokenizer.EndOfText, tokens.DocumentIds[first], tokens.SentenceIds[first], tokens.LabelIds[first], TokenizedCorpus.NoPos, special: true);
         tokens.CopyTo(first, prompt, 1, context);
         return prompt;
     }

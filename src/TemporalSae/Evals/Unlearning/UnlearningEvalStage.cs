@@ -37,25 +37,25 @@ public sealed class UnlearningEvalStage : EvalStage
         TokenizedCorpus corpus = inputs.Data.Corpus;
 
         var questions = NextWordQuestions.Build(inputs.Data.Stream(Split.Test), inputs.Data.Stream(Split.Train), corpus.PosTags,
-            corpus.Genres.Count, config.QuestionsPerGenre, config.QuestionContext, InVocabulary(inputs.Subject), context.Seed);
+            corpus.Labels.Count, config.QuestionsPerGenre, config.QuestionContext, InVocabulary(inputs.Subject), context.Seed);
         bool[] answered = Answers(inputs, questions, config.BatchSize, clamp: null);
         var kept = questions.Where((_, i) => answered[i]).ToList();
         AtomicFile.WriteAllText(Path.Combine(folder, QuestionsFile), string.Concat(questions.Select((q, i) => ResultJson.SerializeLine(new JsonObject
         {
-            ["genre"] = corpus.Genres[q.Genre],
+            ["genre"] = corpus.Labels[q.Genre],
             ["prompt"] = new JsonArray(q.Prompt.TokenIds.Select(id => (JsonNode)id).ToArray()),
             ["choices"] = new JsonArray(q.Choices.Select(id => (JsonNode)id).ToArray()),
             ["answered_clean"] = answered[i],
         }) + "\n")));
 
-        int forget = ForgetGenre(config, corpus.Genres, kept);
-        HashSet<int> retain = RetainGenres(config, corpus.Genres, forget);
+        int forget = ForgetGenre(config, corpus.Labels, kept);
+        HashSet<int> retain = RetainGenres(config, corpus.Labels, forget);
         var forgetQuestions = kept.Where(q => q.Genre == forget).ToList();
         var retainQuestions = TakeInTurn(kept.Where(q => retain.Contains(q.Genre)).ToList(), config.QuestionsPerGenre);
         var summary = new JsonObject
         {
-            ["forget_genre"] = corpus.Genres[forget],
-            ["retain_genres"] = new JsonArray(retain.Order().Select(g => (JsonNode)corpus.Genres[g]).ToArray()),
+            ["forget_genre"] = corpus.Labels[forget],
+            ["retain_genres"] = new JsonArray(retain.Order().Select(g => (JsonNode)corpus.Labels[g]).ToArray()),
             ["questions"] = new JsonObject
             {
                 ["forget"] = Counts(questions.Count(q => q.Genre == forget), forgetQuestions.Count, forgetQuestions.Count),
@@ -140,20 +140,20 @@ public sealed class UnlearningEvalStage : EvalStage
     {
         if (config.ForgetGenre == "auto")
             return Enumerable.Range(0, genres.Count).OrderByDescending(g => kept.Count(q => q.Genre == g)).ThenBy(g => g).First();
-        return GenreId("evals.unlearning.forget_genre", config.ForgetGenre, genres);
+        return LabelId("evals.unlearning.forget_genre", config.ForgetGenre, genres);
     }
 
     static HashSet<int> RetainGenres(UnlearningEvalConfig config, IReadOnlyList<string> genres, int forget)
     {
         var retain = config.RetainGenres.Count == 0
             ? Enumerable.Range(0, genres.Count).Where(g => g != forget).ToHashSet()
-            : config.RetainGenres.Select(name => GenreId("evals.unlearning.retain_genres", name, genres)).ToHashSet();
+            : config.RetainGenres.Select(name => LabelId("evals.unlearning.retain_genres", name, genres)).ToHashSet();
         if (retain.Contains(forget))
             throw new InvalidInputException($"evals.unlearning.retain_genres: '{genres[forget]}' is the forget genre; a genre cannot be both forgotten and retained.");
         return retain;
     }
 
-    static int GenreId(string key, string name, IReadOnlyList<string> genres)
+    static int LabelId(string key, string name, IReadOnlyList<string> genres)
     {
         int id = genres.ToList().IndexOf(name);
         return id >= 0 ? id : throw new InvalidInputException($"{key}: '{name}' is not a Brown genre; known genres: {string.Join(", ", genres)}");
@@ -168,7 +168,7 @@ public sealed class UnlearningEvalStage : EvalStage
         {
             int inWindow = 0;
             for (int i = w * windows.ContextSize; i < (w + 1) * windows.ContextSize; i++)
-                if (!windows.Tokens.Special[i] && inSide(windows.Tokens.GenreIds[i])) inWindow++;
+                if (!windows.Tokens.Special[i] && inSide(windows.Tokens.LabelIds[i])) inWindow++;
             if (inWindow == 0) continue;
             picked.Add(w);
             tokens += inWindow;
@@ -178,7 +178,7 @@ public sealed class UnlearningEvalStage : EvalStage
 
     /// <summary>[B, T] bool: non-special tokens whose genre is on the side.</summary>
     static Tensor SideMask(EvalBatch batch, Func<int, bool> inSide) =>
-        tensor(batch.Tokens.GenreIds.Select((g, i) => !batch.Tokens.Special[i] && inSide(g)).ToArray(), batch.Special.shape);
+        tensor(batch.Tokens.LabelIds.Select((g, i) => !batch.Tokens.Special[i] && inSide(g)).ToArray(), batch.Special.shape);
 
     /// <summary>Per latent, the fraction of the side's tokens where it fires.</summary>
     static double[] FiringRates(EvalInputs inputs, EvalWindows windows, Func<int, bool> inSide, int batchSize)

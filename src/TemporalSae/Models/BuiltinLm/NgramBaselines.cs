@@ -1,7 +1,8 @@
 // Unigram and add-k bigram cross-entropy baselines for next-token prediction, fitted on the training windows and
 // measured on the validation windows over exactly the positions the language model is scored on (position t predicts
 // t+1 within a window). The unigram uses add-one smoothing; the bigram's k is the grid value with the lowest
-// validation cross-entropy, which favours the baseline (a model that beats it beats any k).
+// validation cross-entropy, which favours the baseline (a model that beats it beats any k). Bigram scores a chosen
+// subset of held-out pairs, for the activations stage's held-out comparison.
 using static TorchSharp.torch;
 
 namespace TemporalSae.Models.BuiltinLm;
@@ -17,39 +18,71 @@ public static class NgramBaselines
     {
         var (trainPrev, trainNext) = Pairs(trainWindows);
         var (valPrev, valNext) = Pairs(valWindows);
-
-        var unigram = new long[vocab];
-        var prevCount = new long[vocab];
-        var bigram = new Dictionary<long, long>();
-        for (int i = 0; i < trainNext.Length; i++)
-        {
-            unigram[trainNext[i]]++;
-            prevCount[trainPrev[i]]++;
-            long key = trainPrev[i] * vocab + trainNext[i];
-            bigram[key] = bigram.GetValueOrDefault(key) + 1;
-        }
+        var counts = new Counts(trainPrev, trainNext, vocab);
 
         double unigramNll = 0;
         double total = trainNext.Length;
-        var pairCount = new long[valNext.Length];
-        var contextCount = new long[valNext.Length];
         for (int i = 0; i < valNext.Length; i++)
+            unigramNll -= Math.Log((counts.Unigram[valNext[i]] + 1.0) / (total + vocab));
+        var (bestCe, bestK) = counts.BestBigram(valPrev, valNext);
+        return new NgramReport(unigramNll / valNext.Length, bestCe, bestK, valNext.Length);
+    }
+
+    /// <summary>
+    /// The add-k bigram fitted on every pair of <paramref name="trainWindows"/> [N, T], scored on the given held-out
+    /// pairs (previous id, next id) only, so that a caller can leave positions out (e.g. unknown targets) and score a
+    /// model on exactly the same ones. k is the grid value with the lowest cross-entropy on those pairs.
+    /// </summary>
+    public static (double Ce, double K) Bigram(Tensor trainWindows, long[] heldoutPrev, long[] heldoutNext, int vocab)
+    {
+        if (heldoutPrev.Length != heldoutNext.Length || heldoutNext.Length == 0)
+            throw new ArgumentException("the bigram needs as many previous ids as next ids, and at least one pair");
+        var (trainPrev, trainNext) = Pairs(trainWindows);
+        return new Counts(trainPrev, trainNext, vocab).BestBigram(heldoutPrev, heldoutNext);
+    }
+
+    sealed class Counts
+    {
+        readonly Dictionary<long, long> bigram = [];
+        readonly long[] prevCount;
+        readonly int vocab;
+
+        public Counts(long[] prev, long[] next, int vocab)
         {
-            unigramNll -= Math.Log((unigram[valNext[i]] + 1.0) / (total + vocab));
-            pairCount[i] = bigram.GetValueOrDefault(valPrev[i] * vocab + valNext[i]);
-            contextCount[i] = prevCount[valPrev[i]];
+            this.vocab = vocab;
+            Unigram = new long[vocab];
+            prevCount = new long[vocab];
+            for (int i = 0; i < next.Length; i++)
+            {
+                Unigram[next[i]]++;
+                prevCount[prev[i]]++;
+                long key = prev[i] * vocab + next[i];
+                bigram[key] = bigram.GetValueOrDefault(key) + 1;
+            }
         }
 
-        double bestCe = double.PositiveInfinity, bestK = double.NaN;
-        foreach (double k in KGrid)
+        public long[] Unigram { get; }
+
+        public (double Ce, double K) BestBigram(long[] prev, long[] next)
         {
-            double nll = 0;
-            for (int i = 0; i < valNext.Length; i++)
-                nll -= Math.Log((pairCount[i] + k) / (contextCount[i] + k * vocab));
-            double ce = nll / valNext.Length;
-            if (ce < bestCe) (bestCe, bestK) = (ce, k);
+            var pairCount = new long[next.Length];
+            var contextCount = new long[next.Length];
+            for (int i = 0; i < next.Length; i++)
+            {
+                pairCount[i] = bigram.GetValueOrDefault(prev[i] * vocab + next[i]);
+                contextCount[i] = prevCount[prev[i]];
+            }
+            double bestCe = double.PositiveInfinity, bestK = double.NaN;
+            foreach (double k in KGrid)
+            {
+                double nll = 0;
+                for (int i = 0; i < next.Length; i++)
+                    nll -= Math.Log((pairCount[i] + k) / (contextCount[i] + k * vocab));
+                double ce = nll / next.Length;
+                if (ce < bestCe) (bestCe, bestK) = (ce, k);
+            }
+            return (bestCe, bestK);
         }
-        return new NgramReport(unigramNll / valNext.Length, bestCe, bestK, valNext.Length);
     }
 
     static (long[] Prev, long[] Next) Pairs(Tensor windows)

@@ -52,4 +52,24 @@ public sealed class NextTokenAccuracyTests
         Assert.Equal(1.0 / 3, accuracy.Clean, 12);
         Assert.Equal(accuracy.Clean, accuracy.Spliced);
     }
+    [Fact]
+    public void Drops_predictions_whose_target_is_the_unknown_id()
+    {
+        // Ids 2, 0, 1, 1 with 1 as the unknown id: positions 1 and 2 predict the unknown id and leave; position 0
+        // (target 0) stays. Both passes get every unknown target right, which must not count.
+        using var ids = tensor(Ids, [1, 4]);
+        using var noDrop = zeros([1, 4], ScalarType.Bool);
+        var excluded = new NextTokenAccuracy(unknownId: 1);
+        excluded.Add(ids, noDrop, Logits(0, 1, 1, 0), Logits(2, 1, 1, 0));
+        Assert.Equal(1, excluded.Predictions);
+        Assert.Equal(2, excluded.ExcludedUnknownTargets);
+        Assert.Equal(1.0, excluded.Clean);
+        Assert.Equal(0.0, excluded.Spliced);                                 // low once the free hits are gone
+
+        var counted = new NextTokenAccuracy();
+        counted.Add(ids, noDrop, Logits(0, 1, 1, 0), Logits(2, 1, 1, 0));
+        Assert.Equal(0, counted.ExcludedUnknownTargets);
+        Assert.Equal(2.0 / 3, counted.Spliced, 12);                          // high while they count
+    }
 }
+

@@ -1,4 +1,6 @@
 using TemporalSae.Evals.Core;
+using TemporalSae.Models;
+using TemporalSae.Tests.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -109,4 +111,90 @@ public class CoreEvalAccumulatorTests
         Assert.Equal(a.ModelBehaviorPreservation.KlDivScore, b.ModelBehaviorPreservation.KlDivScore, 10);
         Assert.Equal(a.Sparsity.L0, b.Sparsity.L0, 10);
     }
+    [Fact]
+    public void Unknown_targets_leave_ce_and_kl_on_a_tiny_model_and_nothing_is_left_out_without_an_unknown_id()
+    {
+        // A tiny GPT-2 (vocabulary 50) whose last id, 49, plays the unknown id; the window's first token is special.
+        const long unknown = 49;
+        using var model = new Gpt2Model(TinyGpt2.Config(layers: 2), seed: 21);
+        Tensor ids = TinyGpt2.Ids(5, batch: 3, length: 10);
+        ids[.., 4] = tensor(unknown);
+        ids[0, 7] = tensor(unknown);
+        Tensor special = zeros([3, 10], ScalarType.Bool);
+        special[.., 0] = tensor(true);
+        Tensor clean, sae;
+        using (no_grad())
+        {
+            clean = model.Forward(ids).Logits!;
+            sae = model.Forward(ids, new ResidHook(0, Replace: r => r * 0.9f)).Logits!;
+        }
+        Tensor ablated = zeros_like(clean);
+
+        // By hand: CE over t = 1..8 (t = 0 special) whose target ids[t+1] is not unknown; KL over t = 1..9 whose
+        // target is not unknown (t = 9 has no target and stays).
+        Tensor lc = clean.log_softmax(-1), ls = sae.log_softmax(-1), la = ablated.log_softmax(-1);
+        long[] flat = ids.reshape(-1).data<long>().ToArray();
+        double ceClean = 0, ceSae = 0, klSae = 0, klAbl = 0;
+        int cePositions = 0, klPositions = 0, excluded = 0;
+        for (int b = 0; b < 3; b++)
+            for (int t = 1; t < 10; t++)
+            {
+                bool hasTarget = t < 9;
+                if (hasTarget && flat[b * 10 + t + 1] == unknown) { excluded++; continue; }
+                Tensor p = lc[b, t].exp();
+                klSae += (p * (lc[b, t] - ls[b, t])).sum().item<float>();
+                klAbl += (p * (lc[b, t] - la[b, t])).sum().item<float>();
+                klPositions++;
+                if (!hasTarget) continue;
+                long target = flat[b * 10 + t + 1];
+                ceClean -= lc[b, t, target].item<float>();
+                ceSae -= ls[b, t, target].item<float>();
+                cePositions++;
+            }
+
+        var acc = new CoreEvalAccumulator(unknown);
+        acc.AddReconstruction(ones(3, 10, 2), ones(3, 10, 2), ones(3, 10, 1), special.logical_not());
+        acc.AddLogits(ids, special, clean, sae, ablated);
+        CoreEvalResult r = acc.Result();
+        Assert.Equal(4, excluded);                                       // three at position 3, one at position 6
+        Assert.Equal(excluded, r.UnknownTargets.Excluded);
+        Assert.Equal(klPositions, r.TokenStats.TotalTokensEvalReconstruction);
+        Assert.Equal(ceClean / cePositions, r.ModelPerformancePreservation.CeLossWithoutSae, 1e-4);
+        Assert.Equal(ceSae / cePositions, r.ModelPerformancePreservation.CeLossWithSae, 1e-4);
+        Assert.Equal(klSae / klPositions, r.ModelBehaviorPreservation.KlDivWithSae, 1e-5);
+        Assert.Equal(klAbl / klPositions, r.ModelBehaviorPreservation.KlDivWithAblation, 1e-4);
+
+        var none = new CoreEvalAccumulator();
+        none.AddReconstruction(ones(3, 10, 2), ones(3, 10, 2), ones(3, 10, 1), special.logical_not());
+        none.AddLogits(ids, special, clean, sae, ablated);
+        CoreEvalResult all = none.Result();
+        Assert.Equal(0, all.UnknownTargets.Excluded);
+        Assert.Null(all.UnknownTargets.UnknownId);
+        Assert.Equal(27, all.TokenStats.TotalTokensEvalReconstruction);
+    }
+
+    [Fact]
+    public void A_model_that_predicts_the_unknown_id_well_no_longer_looks_good()
+    {
+        // Every target but one is the unknown id 2, which the clean logits predict with near certainty; the one
+        // known target (id 1) gets little mass. Counting unknown targets would make CE look near zero.
+        var ids = tensor(new long[] { 0, 2, 2, 2, 1, 2 }).reshape(1, 6);
+        var special = zeros([1, 6], ScalarType.Bool);
+        var clean = tensor(new float[] { 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 0, 9 }).reshape(1, 6, 3);
+        var ablated = zeros(1, 6, 3);
+
+        var counted = new CoreEvalAccumulator();
+        counted.AddReconstruction(ones(1, 6, 2), ones(1, 6, 2), ones(1, 6, 1), special.logical_not());
+        counted.AddLogits(ids, special, clean, clean, ablated);
+        var excluded = new CoreEvalAccumulator(2);
+        excluded.AddReconstruction(ones(1, 6, 2), ones(1, 6, 2), ones(1, 6, 1), special.logical_not());
+        excluded.AddLogits(ids, special, clean, clean, ablated);
+
+        double logZ = Math.Log(2 + Math.Exp(9));
+        Assert.InRange(counted.Result().ModelPerformancePreservation.CeLossWithoutSae, 0, 2.0);       // low: looks good
+        // Only position 3 (target 1) is scored: -log p(1) = logZ, high.
+        Assert.Equal(logZ, excluded.Result().ModelPerformancePreservation.CeLossWithoutSae, 1e-4);
+        Assert.Equal(4, excluded.Result().UnknownTargets.Excluded);
+    }
 }
+

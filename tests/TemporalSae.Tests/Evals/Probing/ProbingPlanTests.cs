@@ -10,7 +10,7 @@ public sealed class ProbingPlanTests
 {
     const int T = 8;
     static readonly string[] Genres = ["news", "fiction", "lore"];
-    static readonly string[] BrownTags = ["none", "nn", "vb", "at"];   // NOUN, VERB, DET
+    static readonly string[] BrownTags = ["none", "absent", "nn", "vb", "at"];   // NOUN, VERB, DET
 
     /// <summary>A split's stream: each document opens with a special BOS, then words cycling through nn, vb, at.</summary>
     static ContextWindows Split(int firstDocument, params (int Genre, int Tokens)[] documents)
@@ -21,7 +21,7 @@ public sealed class ProbingPlanTests
         {
             short genre = (short)documents[d].Genre;
             tokens.Set(p++, Gpt2Tokenizer.EndOfText, firstDocument + d, 0, genre, TokenizedCorpus.NoPos, special: true);
-            for (int i = 0; i < documents[d].Tokens; i++) tokens.Set(p++, 10 + i, firstDocument + d, 0, genre, (short)(1 + i % 3), special: false);
+            for (int i = 0; i < documents[d].Tokens; i++) tokens.Set(p++, 10 + i, firstDocument + d, 0, genre, (short)(2 + i % 3), special: false);
         }
         return ContextWindows.Cut(tokens, T);
     }
@@ -60,7 +60,7 @@ public sealed class ProbingPlanTests
         for (int i = 0; i < news.TrainRows.Length; i++)
         {
             int w = news.TrainRows[i];
-            Assert.Equal(news.TrainLabels[i], plan.Windows.Tokens.GenreIds[w * T] == 0);
+            Assert.Equal(news.TrainLabels[i], plan.Windows.Tokens.LabelIds[w * T] == 0);
             Assert.All(Enumerable.Range(0, T), t => Assert.Equal(plan.Windows.Tokens.DocumentIds[w * T], plan.Windows.Tokens.DocumentIds[w * T + t]));
         }
         ProbingTask noun = plan.Tasks[2];

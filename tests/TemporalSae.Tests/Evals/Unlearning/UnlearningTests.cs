@@ -66,8 +66,8 @@ public sealed class UnlearningTests
         Assert.Equal(6, UnlearningEvalStage.TakeInTurn(questions, 100).Count);
     }
 
-    // POS ids: 0 none, 1 nn (NOUN), 2 vb (VERB), 3 at (DET).
-    static readonly string[] Tags = ["none", "nn", "vb", "at"];
+    // POS ids: 0 none, 1 absent, 2 nn (NOUN), 3 vb (VERB), 4 at (DET).
+    static readonly string[] Tags = ["none", "absent", "nn", "vb", "at"];
 
     /// <summary>Two documents (genres 0 and 1) of alternating DET NOUN VERB words, one token per word, ids by position.</summary>
     static TokenMetadata Stream(int wordsPerDocument, int idBase)
@@ -76,8 +76,8 @@ public sealed class UnlearningTests
         for (int i = 0; i < tokens.Count; i++)
         {
             int document = i / wordsPerDocument, within = i % wordsPerDocument;
-            short pos = (short)(within % 3 == 0 ? 3 : within % 3);                                // DET, NOUN, VERB, DET, ...
-            tokens.Set(i, idBase + within % 30 + (pos == 1 ? 100 : pos == 2 ? 200 : 300), document, i / 6, (short)document, pos, special: false);
+            short pos = (short)(1 + (within % 3 == 0 ? 3 : within % 3));                          // DET, NOUN, VERB, DET, ...
+            tokens.Set(i, idBase + within % 30 + (pos == 2 ? 100 : pos == 3 ? 200 : 300), document, i / 6, (short)document, pos, special: false);
         }
         return tokens;
     }
@@ -101,7 +101,7 @@ public sealed class UnlearningTests
             Assert.Equal(9, q.Prompt.Count);
             Assert.True(q.Prompt.Special[0]);
             Assert.Equal(Gpt2Tokenizer.EndOfText, q.Prompt.TokenIds[0]);
-            Assert.All(Enumerable.Range(0, 9), i => Assert.Equal(q.Genre, q.Prompt.GenreIds[i]));
+            Assert.All(Enumerable.Range(0, 9), i => Assert.Equal(q.Genre, q.Prompt.LabelIds[i]));
         }
         var again = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, seed: 11);
         Assert.Equal(questions.Select(q => string.Join(",", q.Choices)), again.Select(q => string.Join(",", q.Choices)));
@@ -114,9 +114,9 @@ public sealed class UnlearningTests
     {
         var tokens = TokenMetadata.Empty(4);
         tokens.Set(0, Gpt2Tokenizer.EndOfText, 0, 0, 0, 0, special: true);
-        tokens.Set(1, 10, 0, 0, 0, 1, special: false);   // NOUN after a special token: starts a word
-        tokens.Set(2, 11, 0, 0, 0, 1, special: false);   // NOUN after NOUN in one sentence: cannot tell, never used
-        tokens.Set(3, 12, 0, 0, 0, 2, special: false);   // VERB after NOUN: starts a word
+        tokens.Set(1, 10, 0, 0, 0, 2, special: false);   // NOUN after a special token: starts a word
+        tokens.Set(2, 11, 0, 0, 0, 2, special: false);   // NOUN after NOUN in one sentence: cannot tell, never used
+        tokens.Set(3, 12, 0, 0, 0, 3, special: false);   // VERB after NOUN: starts a word
         Assert.Equal([false, true, false, true], Enumerable.Range(0, 4).Select(p => NextWordQuestions.StartsWord(tokens, p)).ToArray());
     }
 }

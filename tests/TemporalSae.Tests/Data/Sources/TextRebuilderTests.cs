@@ -1,8 +1,9 @@
 // Readable text from Brown's tokens: quote and punctuation spacing, sentence and paragraph joining, word offsets.
 
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 
-namespace TemporalSae.Tests.Data;
+namespace TemporalSae.Tests.Data.Sources;
 
 public class TextRebuilderTests
 {

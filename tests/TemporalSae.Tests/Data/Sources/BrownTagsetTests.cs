@@ -1,8 +1,9 @@
 // Brown tags to universal POS tags.
 
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 
-namespace TemporalSae.Tests.Data;
+namespace TemporalSae.Tests.Data.Sources;
 
 public class BrownTagsetTests
 {

@@ -5,7 +5,7 @@
 
 using TemporalSae.Infrastructure;
 
-namespace TemporalSae.Data;
+namespace TemporalSae.Data.Sources;
 
 /// <summary>A tagged token as written in the corpus: the word and its Brown tag (lower case, e.g. "nn-tl", "np$").</summary>
 public readonly record struct BrownWord(string Text, string Tag);
@@ -35,6 +35,31 @@ public sealed class BrownCorpus
 
     /// <summary>Genre names; cats.txt lists documents by Brown's letter (ca.. = news, cb.. = editorial, ...), so ids follow that order.</summary>
     public IReadOnlyList<string> Genres { get; }
+
+    public const string SourceName = "brown";
+
+    /// <summary>
+    /// Each text as a <see cref="SourceDocument"/>: the readable text of <see cref="TextRebuilder"/>, sentence spans from
+    /// the first to the last word of each sentence, every word's span and tag; the label is the genre.
+    /// </summary>
+    public IReadOnlyList<SourceDocument> ToDocuments() => Documents.Select(document =>
+    {
+        RebuiltText text = TextRebuilder.Rebuild(document.Paragraphs);
+        string[] tags = document.Sentences.SelectMany(s => s.Words).Select(w => w.Tag).ToArray();
+        int sentences = document.SentenceCount;
+        var starts = new int[sentences];
+        var ends = new int[sentences];
+        Array.Fill(starts, -1);
+        for (int w = 0; w < tags.Length; w++)
+        {
+            int s = text.WordSentence[w];
+            if (starts[s] < 0) starts[s] = text.WordStart[w];
+            ends[s] = text.WordEnd[w];
+        }
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal) { ["genre"] = document.Genre };
+        return new SourceDocument(SourceName, document.Name, document.Genre, text.Text, starts, ends,
+            new TaggedWords(text.WordStart, text.WordEnd, tags), tags.Length, attributes);
+    }).ToArray();
 
     /// <summary>Parses cats.txt and every document it names in <paramref name="folder"/>.</summary>
     public static BrownCorpus Load(string folder)

@@ -3,7 +3,7 @@
 
 using System.Text;
 
-namespace TemporalSae.Data;
+namespace TemporalSae.Data.Sources;
 
 /// <summary>
 /// A document's readable text and, per word in corpus order, its [start, end) character span and its sentence index

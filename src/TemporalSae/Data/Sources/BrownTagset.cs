@@ -1,7 +1,7 @@
 // Brown tags reduced to the universal POS tagset (Petrov, Das & McDonald 2012), following NLTK's en-brown mapping:
 // the coarse labels (NOUN, VERB, ADJ, ...) that token-level probing tasks use.
 
-namespace TemporalSae.Data;
+namespace TemporalSae.Data.Sources;
 
 public static class BrownTagset
 {

@@ -1,9 +1,10 @@
 // The parsed Brown Corpus has the published counts (NLTK's brown reader gives the same numbers).
 
 using TemporalSae.Data;
+using TemporalSae.Data.Sources;
 using TemporalSae.Tests.Fixtures;
 
-namespace TemporalSae.Tests.Data;
+namespace TemporalSae.Tests.Data.Sources;
 
 public class BrownCorpusTests
 {
