@@ -101,8 +101,11 @@ public sealed class TinyEvaluationsRun : IDisposable
     const string Manifest = """
         extends: _base.yaml
         subject_model:
+          # A tiny built-in model (its small vocabulary leaves many unknown targets to count), not the committed one.
+          kind: builtin
+          path: ""
           builtin: {layers: 3, width: 32, heads: 2, vocab: 512, steps: 4, batch_size: 4, warmup_steps: 1, require_beats_bigram: false}
-        activations: {train_tokens: 65536}
+        activations: {train_tokens: 65536, hook: blocks.2.hook_resid_post}
         sae: {d_sae: 64}
         training: {tokens: 32000, batch_size: 64, checkpoint_every: 0, lr_warmup_steps: 5, l1_warmup_steps: 5}
         evals:

@@ -16,13 +16,11 @@ public sealed class KillAndResumeTests : IDisposable
         scratch.Dispose();
     }
 
-    // A tiny graph: a 1-layer built-in model trained for a few steps, a small store, and an SAE trained for many
+    // A tiny graph: the committed model read at its first block, a small store, and an SAE trained for many
     // small steps with frequent checkpoints, so that a kill lands after a checkpoint and well before the end.
     const string Manifest = """
         extends: _base.yaml
         stages: [data, subject_model, activations, sae]
-        subject_model:
-          builtin: {layers: 1, width: 32, heads: 2, vocab: 512, steps: 4, batch_size: 4, warmup_steps: 1, require_beats_bigram: false}
         activations: {hook: blocks.0.hook_resid_post, train_tokens: 65536}
         sae: {d_sae: 64}
         training: {tokens: 64000, batch_size: 64, checkpoint_every: 20, lr_warmup_steps: 5, l1_warmup_steps: 5}

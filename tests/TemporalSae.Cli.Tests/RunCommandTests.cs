@@ -12,16 +12,7 @@ public sealed class RunCommandTests : IDisposable
         scratch.Dispose();
     }
 
-    string Manifest(string name, string text)
-    {
-        string folder = Path.Combine(scratch, "experiments");
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), ""); // marks scratch as the repository: results/ goes there
-        File.Copy(Path.Combine(Tsae.RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(folder, "_base.yaml"), overwrite: true);
-        string path = Path.Combine(folder, $"{name}.yaml");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    string Manifest(string name, string text) => Tsae.WriteScratchExperiment(scratch, name, text);
 
     [Fact]
     public void Invalid_manifest_exits_2_with_file_line_and_key_and_no_stack_trace()

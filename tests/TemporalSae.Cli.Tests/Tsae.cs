@@ -30,22 +30,27 @@ static class Tsae
     }
 
     /// <summary>
-    /// A throw-away repository in <paramref name="scratch"/> (a solution marker, the real _base.yaml and a copy of the
-    /// committed models it points at) holding one manifest; returns the manifest's path.
+    /// Makes <paramref name="scratch"/> a throw-away repository: a solution marker, the real _base.yaml and a copy of
+    /// the committed models it points at. Calling it again leaves what is there.
     /// </summary>
-    public static string WriteScratchExperiment(string scratch, string name, string manifest)
+    public static void PrepareScratchRepository(string scratch)
     {
-        string experiments = Path.Combine(scratch, "experiments");
-        Directory.CreateDirectory(experiments);
-        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), "");
-        File.Copy(Path.Combine(RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(experiments, "_base.yaml"));
+        Directory.CreateDirectory(Path.Combine(scratch, "experiments"));
+        File.WriteAllText(Path.Combine(scratch, "TemporalSae.sln"), ""); // marks scratch as the repository: results/ goes there
+        File.Copy(Path.Combine(RepositoryRoot, "experiments", "_base.yaml"), Path.Combine(scratch, "experiments", "_base.yaml"), overwrite: true);
         foreach (string model in Directory.EnumerateDirectories(Path.Combine(RepositoryRoot, "models")))
         {
             string copy = Path.Combine(scratch, "models", Path.GetFileName(model));
             Directory.CreateDirectory(copy);
-            foreach (string file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            foreach (string file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)), overwrite: true);
         }
-        string path = Path.Combine(experiments, $"{name}.yaml");
+    }
+
+    /// <summary>A throw-away repository in <paramref name="scratch"/> holding one manifest; returns the manifest's path.</summary>
+    public static string WriteScratchExperiment(string scratch, string name, string manifest)
+    {
+        PrepareScratchRepository(scratch);
+        string path = Path.Combine(scratch, "experiments", $"{name}.yaml");
         File.WriteAllText(path, manifest);
         return path;
     }
