@@ -36,6 +36,20 @@ public class CommittedResultsTests
 
     [Theory]
     [MemberData(nameof(ResultFiles))]
+    public void A_result_on_a_committed_model_records_that_models_current_provenance(string file)
+    {
+        var document = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "results", file)))!.AsObject();
+        if (document["stages"]?["subject_model"]?["published"] is not JsonObject recorded) return;
+        var config = ManifestLoader.Load(Path.Combine(Root, "experiments", file.Replace(".json", ".yaml"))).Config;
+        string provenance = Path.Combine(Root, config.SubjectModel.Path, "provenance.json");
+        Assert.True(File.Exists(provenance), $"results/{file} records a published model, but {provenance} does not exist");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(provenance)), recorded),
+            $"results/{file} studied a model whose provenance is not the one committed in {config.SubjectModel.Path}; " +
+            $"re-run it: dotnet build -t:RunExperiment -p:Exp={Path.GetFileNameWithoutExtension(file)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ResultFiles))]
     public void Result_is_in_canonical_form(string file)
     {
         string text = File.ReadAllText(Path.Combine(Root, "results", file));
