@@ -41,7 +41,7 @@ public class CommittedResultsTests
         var document = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "results", file)))!.AsObject();
         if (document["stages"]?["subject_model"]?["published"] is not JsonObject recorded) return;
         var config = ManifestLoader.Load(Path.Combine(Root, "experiments", file.Replace(".json", ".yaml"))).Config;
-        string provenance = Path.Combine(Root, config.SubjectModel.Path, "provenance.json");
+        string provenance = Path.Combine(Root, config.SubjectModel.Path, TemporalSae.Models.PublishedModel.RecordFile);
         Assert.True(File.Exists(provenance), $"results/{file} records a published model, but {provenance} does not exist");
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(provenance)), recorded),
             $"results/{file} studied a model whose provenance is not the one committed in {config.SubjectModel.Path}; " +
