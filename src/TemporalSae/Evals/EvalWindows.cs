@@ -1,5 +1,6 @@
-// Held-out context windows for evaluations: token ids and per-token metadata of a split, in corpus order, cut to a
-// token budget, and served as batches with the tensors the subject model and the SAE need.
+// Held-out context windows for evaluations: token ids and per-token metadata of windows of a split, chosen by
+// WindowSampling's stratified order up to a token budget, and served as batches with the tensors the subject model
+// and the SAE need.
 using TemporalSae.Data;
 using TemporalSae.Saes;
 using static TorchSharp.torch;
@@ -12,12 +13,22 @@ public sealed class EvalWindows(TokenMetadata tokens, int count, int contextSize
     public int Count { get; } = count;
     public int ContextSize { get; } = contextSize;
 
-    /// <summary>The first windows of a split, up to <paramref name="tokenBudget"/> tokens (at least one window).</summary>
-    public static EvalWindows FromSplit(PreparedData data, Split split, int contextSize, long tokenBudget)
+    /// <summary>
+    /// Windows of a split up to <paramref name="tokenBudget"/> tokens (at least one window): the first of the split's
+    /// stratified order for <paramref name="seed"/> (<see cref="WindowSampling"/>), read in corpus order.
+    /// </summary>
+    public static EvalWindows FromSplit(PreparedData data, Split split, int contextSize, long tokenBudget, long seed)
     {
         ContextWindows windows = data.Windows(split, contextSize);
         int count = (int)Math.Clamp(tokenBudget / contextSize, 1, windows.Count);
-        return new EvalWindows(windows.Gather(Enumerable.Range(0, count).ToArray()), count, contextSize);
+        return Of(windows, WindowSampling.StratifiedOrder(windows, seed).Take(count));
+    }
+
+    /// <summary>The given windows, in corpus order.</summary>
+    public static EvalWindows Of(ContextWindows windows, IEnumerable<int> chosen)
+    {
+        int[] sorted = chosen.Order().ToArray();
+        return new EvalWindows(windows.Gather(sorted), sorted.Length, windows.ContextSize);
     }
 
     public IEnumerable<EvalBatch> Batches(int batchSize)

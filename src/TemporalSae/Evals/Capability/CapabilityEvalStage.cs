@@ -12,7 +12,7 @@ public sealed class CapabilityEvalStage : EvalStage
 {
     public override string Name => "capability";
     public override IReadOnlyList<string> DependsOn => [.. base.DependsOn, "core"];
-    public override int Version => 2;
+    public override int Version => 3;
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {

@@ -24,7 +24,7 @@ public sealed class CoreEvalStage : EvalStage
 
     public override string Name => "core";
     public override IReadOnlyList<string> DependsOn => [.. base.DependsOn, "activations"];
-    public override int Version => 2;
+    public override int Version => 3;
 
     public override JsonObject Build(StageContext context, string folder)
     {

@@ -26,7 +26,7 @@ public sealed record ProbeFeatures(FeatureMatrix WindowModel, FeatureMatrix Wind
                 using var scope = NewDisposeScope();
                 int rows = (int)batch.Gpt2Ids.shape[0];
                 Tensor x = inputs.HookActivations(batch.Gpt2Ids);                                                        // [B, T, d]
-                Tensor f = inputs.Sae.Encode(batch.Activations(x));                                                      // [B, T, d_sae]
+                Tensor f = inputs.ScaledFeatures(batch.Activations(x));                                                  // [B, T, d_sae]
                 CopyRows(MeanPool(x, batch.Special), windowModel, start);
                 CopyRows(MeanPool(f, batch.Special), windowSae, start);
 

@@ -1,7 +1,9 @@
 // Targeted (sparse) probing, following SAEBench's sparse_probing: balanced one-vs-rest tasks on genre (windows,
 // mean-pooled) and part of speech (tokens); for each k, an L2 logistic regression on the top-k SAE latents by class-mean
-// difference, and the same on the subject model's activations at the hook, plus both at full width. The summary uses
-// SAEBench's key names (llm_top_k_test_accuracy, sae_top_k_test_accuracy).
+// difference, and the same on the subject model's activations at the hook, plus both at full width. SAE latents are
+// read as f_i ||W_dec,i|| (EvalInputs.ScaledFeatures), so the ranking compares what latents write, not how their
+// activation and decoder row happen to split a scale. The summary uses SAEBench's key names (llm_top_k_test_accuracy,
+// sae_top_k_test_accuracy).
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
@@ -13,6 +15,7 @@ namespace TemporalSae.Evals.Probing;
 public sealed class SparseProbingEvalStage : EvalStage
 {
     public override string Name => "sparse_probing";
+    public override int Version => 2;
 
     public override void CheckInputs(ExperimentConfig config, RunEnvironment environment)
     {

@@ -1,6 +1,7 @@
 // The smoothness evaluation stage: SAE features of held-out (test split) windows, encoded as whole sequences (temporal
 // SAEs causally), measured per latent level by TemporalSmoothness within the configured segments. With more than one
-// level, "all" (every latent) is reported first.
+// level, "all" (every latent) is reported first. Features are f_i ||W_dec,i|| (EvalInputs.ScaledFeatures), so total
+// variation weighs latents by what they write.
 using System.Text.Json.Nodes;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
@@ -12,7 +13,7 @@ namespace TemporalSae.Evals.Smoothness;
 public sealed class SmoothnessEvalStage : EvalStage
 {
     public override string Name => "smoothness";
-    public override int Version => 2;
+    public override int Version => 3;
     public override JsonObject Build(StageContext context, string folder)
     {
         SmoothnessEvalConfig smoothness = context.Config.Evals.Smoothness;
@@ -26,7 +27,7 @@ public sealed class SmoothnessEvalStage : EvalStage
             {
                 using var scope = NewDisposeScope();
                 Tensor x = inputs.HookActivations(batch.Gpt2Ids);
-                Tensor f = inputs.Sae.Encode(batch.Activations(x));                             // [B, T, d_sae]
+                Tensor f = inputs.ScaledFeatures(batch.Activations(x));                         // [B, T, d_sae]
                 measure.Add(f, smoothness.Segment == "document" ? batch.DocumentIds : batch.SentenceIds, batch.Special);
             }
         }

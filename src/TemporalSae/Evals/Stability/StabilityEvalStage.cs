@@ -2,6 +2,7 @@
 // the full window are compared with its features when the model and the SAE see only the last w tokens. The truncated
 // input starts with <|endoftext|>, as every window the model was trained and evaluated on does (without it the first
 // kept token would become the attention sink and every position would shift); so w counts real tokens of context.
+// Features are f_i ||W_dec,i|| (EvalInputs.ScaledFeatures), so the cosine weighs latents by what they write.
 using System.Globalization;
 using System.Text.Json.Nodes;
 using TemporalSae.Data;
@@ -16,6 +17,7 @@ namespace TemporalSae.Evals.Stability;
 public sealed class StabilityEvalStage : EvalStage
 {
     public override string Name => "stability";
+    public override int Version => 2;
     public override void CheckInputs(ExperimentConfig config, RunEnvironment environment)
     {
         foreach (int w in config.Evals.Stability.Windows)
@@ -58,7 +60,7 @@ public sealed class StabilityEvalStage : EvalStage
     static Tensor TargetFeatures(EvalInputs inputs, Tensor gpt2Ids, Tensor documentIds, Tensor sentenceIds, Tensor special)
     {
         Tensor x = inputs.HookActivations(gpt2Ids);
-        Tensor f = inputs.Sae.Encode(new ActivationBatch(x, documentIds, sentenceIds, special));  // [B, T, d_sae]
+        Tensor f = inputs.ScaledFeatures(new ActivationBatch(x, documentIds, sentenceIds, special));  // [B, T, d_sae]
         return f.select(1, -1);                                                                   // [B, d_sae]
     }
 
