@@ -1,7 +1,7 @@
 // The activations stage: runs the subject model over the training split in context windows, stopping after the
 // hooked block, and stores blocks.L.hook_resid_post with every token's metadata in a memory-mapped store. Then one
-// pass over the first validation windows reports the hook's activation spectrum and the model's held-out
-// cross-entropy beside an add-k bigram (HeldoutAnalysis).
+// pass over validation windows in stratified order (every source and label in proportion, WindowSampling) reports
+// the hook's activation spectrum and the model's held-out cross-entropy beside an add-k bigram (HeldoutAnalysis).
 using System.Text.Json.Nodes;
 using TemporalSae.Data;
 using TemporalSae.Infrastructure;
@@ -18,7 +18,7 @@ public sealed class ActivationsStage : Stage
 
     public override string Name => "activations";
     public override IReadOnlyList<string> DependsOn => ["data", "subject_model"];
-    public override int Version => 2;
+    public override int Version => 3;
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
@@ -60,10 +60,10 @@ public sealed class ActivationsStage : Stage
         writer.Complete();
 
         ContextWindows heldout = data.Windows(Split.Val, config.Data.ContextSize);
-        long heldoutWanted = config.Activations.HeldoutTokens / heldout.ContextSize;
-        if (heldoutWanted < 1) throw new InvalidInputException("activations.heldout_tokens is smaller than one context window");
-        int heldoutCount = (int)Math.Min(heldout.Count, heldoutWanted);
-        TokenMetadata heldoutTokens = heldout.Gather(Enumerable.Range(0, heldoutCount).ToArray());
+        int[] heldoutChosen = HeldoutWindows(heldout, config.Activations.HeldoutTokens, ContentHash.DeriveSeed(context.Seed, "heldout_windows"));
+        int heldoutCount = heldoutChosen.Length;
+        TokenMetadata heldoutTokens = heldout.Gather(heldoutChosen);
+        JsonObject spectrumWindowsBySource = WindowsBySource(heldout, heldoutChosen, data.Corpus);
         JsonObject spectrum, heldoutCe;
         using (var scope = NewDisposeScope())
         {
@@ -84,8 +84,32 @@ public sealed class ActivationsStage : Stage
             ["dtype"] = config.Activations.Dtype,
             ["mean_l2_norm"] = normSum / tokenCount,
             ["spectrum"] = spectrum,
+            ["heldout_windows_by_source"] = spectrumWindowsBySource,
             ["heldout_cross_entropy"] = heldoutCe,
         };
+    }
+
+    /// <summary>
+    /// The validation windows the spectrum and held-out cross-entropy read: as many as <paramref name="tokens"/> allow,
+    /// in stratified order, so a budget smaller than the split spans every source and label (the split itself is in
+    /// corpus order, and its first windows would be one source's).
+    /// </summary>
+    public static int[] HeldoutWindows(ContextWindows heldout, long tokens, long seed)
+    {
+        long wanted = tokens / heldout.ContextSize;
+        if (wanted < 1) throw new InvalidInputException("activations.heldout_tokens is smaller than one context window");
+        return WindowSampling.StratifiedOrder(heldout, seed)[..(int)Math.Min(heldout.Count, wanted)];
+    }
+
+    static JsonObject WindowsBySource(ContextWindows windows, int[] chosen, TokenizedCorpus corpus)
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (int w in chosen)
+        {
+            string source = corpus.Sources[corpus.LabelSources[windows.Tokens.LabelIds[w * windows.ContextSize + windows.ContextSize - 1]]];
+            counts[source] = counts.GetValueOrDefault(source) + 1;
+        }
+        return new JsonObject(counts.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value)));
     }
 
     /// <summary>The store of a built artifact.</summary>

@@ -36,10 +36,16 @@ public static partial class CanonicalManifest
         RecordToJson(ManifestSchema.Root, config, includeDescriptive);
 
     /// <summary>
-    /// SHA-256 of the compact canonical JSON without the descriptive keys (name, title, description): the hash of
-    /// everything that determines what the run computes.
+    /// SHA-256 of the compact canonical JSON without the descriptive keys (name, title, description) and without the
+    /// sections of stages the manifest does not run: the hash of everything that determines what the run computes.
     /// </summary>
-    public static string Hash(ExperimentConfig config) => ContentHash.Of(ToJson(config, includeDescriptive: false).ToJsonString(CompactJson));
+    public static string Hash(ExperimentConfig config)
+    {
+        JsonObject json = ToJson(config, includeDescriptive: false);
+        foreach (var section in ManifestSchema.Root.Properties)
+            if (section.Stage is { } stage && !config.Stages.Contains(stage)) json.Remove(section.Key);
+        return ContentHash.Of(json.ToJsonString(CompactJson));
+    }
 
     static void WriteRecord(StringBuilder sb, SchemaRecord record, object instance, int indent)
     {

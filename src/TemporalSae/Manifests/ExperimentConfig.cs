@@ -30,12 +30,12 @@ public sealed record ExperimentConfig
     [OneOf("data", "subject_model", "activations", "sae", "evals")]
     public IReadOnlyList<string> Stages { get; init; } = ["data"];
 
-    public DataConfig Data { get; init; } = new();
-    public SubjectModelConfig SubjectModel { get; init; } = new();
-    public ActivationsConfig Activations { get; init; } = new();
-    public SaeConfig Sae { get; init; } = new();
-    public TrainingConfig Training { get; init; } = new();
-    public EvalsConfig Evals { get; init; } = new();
+    [ConfiguresStage("data")] public DataConfig Data { get; init; } = new();
+    [ConfiguresStage("subject_model")] public SubjectModelConfig SubjectModel { get; init; } = new();
+    [ConfiguresStage("activations")] public ActivationsConfig Activations { get; init; } = new();
+    [ConfiguresStage("sae")] public SaeConfig Sae { get; init; } = new();
+    [ConfiguresStage("sae")] public TrainingConfig Training { get; init; } = new();
+    [ConfiguresStage("evals")] public EvalsConfig Evals { get; init; } = new();
 }
 
 [Doc("The corpus, its split and tokenisation.")]
@@ -150,7 +150,7 @@ public sealed record ActivationsConfig
     [Range(1, 4096)]
     public int BatchSize { get; init; } = 32;
 
-    [Doc("Validation-split tokens (the first whole windows in corpus order) for the activation spectrum and the " +
+    [Doc("Validation-split tokens (whole windows in stratified order: every source and label in proportion) for the activation spectrum and the " +
          "model's held-out cross-entropy beside an add-k bigram.")]
     [Range(128, 1e10)]
     public long HeldoutTokens { get; init; } = 262_144;

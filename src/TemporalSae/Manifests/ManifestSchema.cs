@@ -65,6 +65,8 @@ sealed class SchemaProperty
     public IReadOnlyList<string>? OneOf { get; init; }
     public bool Required { get; init; }
     public bool Descriptive { get; init; }
+    /// <summary>The stage a section configures ([ConfiguresStage]); null for keys every run hashes.</summary>
+    public string? Stage { get; init; }
 }
 
 sealed class SchemaRecord
@@ -155,6 +157,7 @@ static class ManifestSchema
             OneOf = oneOf,
             Required = property.GetCustomAttribute<RequiredKeyAttribute>() is not null,
             Descriptive = property.GetCustomAttribute<DescriptiveAttribute>() is not null,
+            Stage = property.GetCustomAttribute<ConfiguresStageAttribute>()?.Stage,
         };
     }
 

@@ -34,3 +34,13 @@ public sealed class OneOfAttribute(params string[] values) : Attribute
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class DescriptiveAttribute : Attribute;
+
+/// <summary>
+/// The section configures <paramref name="stage"/>: it is part of the manifest hash only when the manifest runs that
+/// stage, so a run of the first stages is not made stale by a change to the configuration of stages it never runs.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ConfiguresStageAttribute(string stage) : Attribute
+{
+    public string Stage { get; } = stage;
+}

@@ -32,6 +32,19 @@ public class WindowSamplingTests
     static int DocumentOf(ContextWindows windows, int w) => windows.Tokens.DocumentIds[w * Context + 1];
 
     [Fact]
+    public void The_held_out_spectrum_spans_every_label_when_its_budget_is_smaller_than_the_first_label()
+    {
+        // Label 0 holds 24 of 36 windows; a 10-window budget in corpus order would read label 0 alone.
+        ContextWindows windows = Split(4, (0, 6), (1, 2), (2, 1));
+        int[] chosen = TemporalSae.Activations.ActivationsStage.HeldoutWindows(windows, tokens: 10 * Context, seed: 5);
+        Assert.Equal(10, chosen.Length);
+        Assert.Equal([0, 1, 2], chosen.Select(w => LabelOf(windows, w)).Distinct().Order());
+        Assert.Equal(windows.Count, TemporalSae.Activations.ActivationsStage.HeldoutWindows(windows, tokens: 1_000_000, seed: 5).Length);
+        Assert.Throws<TemporalSae.Infrastructure.InvalidInputException>(
+            () => TemporalSae.Activations.ActivationsStage.HeldoutWindows(windows, tokens: Context - 1, seed: 5));
+    }
+
+    [Fact]
     public void Every_prefix_holds_each_label_in_proportion_to_its_windows()
     {
         // 60%, 30% and 10% of the windows; in corpus order the first 40% are all label 0.

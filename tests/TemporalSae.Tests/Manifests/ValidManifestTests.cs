@@ -171,7 +171,7 @@ public sealed class ValidManifestTests : IDisposable
     [Fact]
     public void The_hash_changes_with_any_value_but_not_with_descriptive_keys()
     {
-        folder.Write("run.yaml", "title: first\nstages: [data]\n");
+        folder.Write("run.yaml", "title: first\nstages: [data, subject_model, activations, sae, evals]\n");
         string hash = folder.Load("run.yaml").ManifestHash;
         Assert.NotEqual(hash, folder.Load("run.yaml", "training.learning_rate=2e-3").ManifestHash);
         Assert.NotEqual(folder.Load("run.yaml", "sae.architecture=temporal").ManifestHash,
@@ -180,6 +180,18 @@ public sealed class ValidManifestTests : IDisposable
         Assert.Equal(hash, folder.Load("run.yaml", "title=second", "description=why", "name=other").ManifestHash);
         // Setting a key to its default resolves to the same run.
         Assert.Equal(hash, folder.Load("run.yaml", "training.learning_rate=1e-3").ManifestHash);
+    }
+
+    [Fact]
+    public void The_hash_of_a_run_leaves_out_the_sections_of_stages_it_does_not_run()
+    {
+        folder.Write("first.yaml", "stages: [data, subject_model, activations]\n");
+        string hash = folder.Load("first.yaml").ManifestHash;
+        Assert.Equal(hash, folder.Load("first.yaml", "training.learning_rate=2e-3", "sae.d_sae=512", "evals.core.enabled=false").ManifestHash);
+        Assert.NotEqual(hash, folder.Load("first.yaml", "activations.hook=blocks.1.hook_resid_post").ManifestHash);
+        Assert.NotEqual(hash, folder.Load("first.yaml", "data.context_size=64").ManifestHash);
+        Assert.NotEqual(hash, folder.Load("first.yaml", "seed=7").ManifestHash);
+        Assert.NotEqual(hash, folder.Load("first.yaml", "stages=[data, subject_model, activations, sae]").ManifestHash);
     }
 
     [Fact]
