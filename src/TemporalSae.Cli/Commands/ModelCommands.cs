@@ -47,9 +47,11 @@ public static class ModelCommands
         };
         publish.SetAction(parse =>
         {
-            var environment = RunEnvironment.ForCurrentDirectory();
+            // The repository is the one holding the manifest, as for `tsae run`.
+            string manifestPath = Path.GetFullPath(parse.GetValue(manifest)!);
+            var environment = RunEnvironment.ForRepository(RunEnvironment.FindRepositoryRoot(Path.GetDirectoryName(manifestPath)!));
             string target = parse.GetValue(to)!;
-            var record = PublishedModel.Publish(parse.GetValue(manifest)!, target, environment);
+            var record = PublishedModel.Publish(manifestPath, target, environment);
             stdout.WriteLine($"published the built-in model of {record["manifest"]} (subject_model key {record["subject_model_key"]!.GetValue<string>()[..12]}, " +
                              $"commit {record["git_commit"]}) to {target}");
             return CliApp.Success;

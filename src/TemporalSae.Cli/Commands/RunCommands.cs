@@ -27,14 +27,18 @@ public static class RunCommands
         {
             Description = "Folder for the result file (default: results/, or <cache>/<profile>-results/ with --profile).",
         };
-        var command = new Command("run", "Run one experiment and write results/<name>.json.") { manifest, set, profile, results };
+        var retrain = new Option<bool>("--retrain-subject-model")
+        {
+            Description = "Train the built-in subject model even when a committed model in models/ was published from the same subject_model stage key.",
+        };
+        var command = new Command("run", "Run one experiment and write results/<name>.json.") { manifest, set, profile, results, retrain };
         command.SetAction(parse =>
         {
             string manifestPath = parse.GetValue(manifest)!;
             string? profilePath = parse.GetValue(profile) is { } name ? ManifestProfiles.PathOf(manifestPath, name) : null;
             LoadedManifest loaded = ManifestLoader.Load(manifestPath, parse.GetValue(set) ?? [], profilePath);
             string root = RunEnvironment.FindRepositoryRoot(Path.GetDirectoryName(Path.GetFullPath(loaded.Path))!);
-            var environment = RunEnvironment.ForRepository(root);
+            var environment = RunEnvironment.ForRepository(root) with { ReusePublishedModels = !parse.GetValue(retrain) };
             if (parse.GetValue(results) is { } folder)
                 environment = environment with { ResultsFolder = Path.GetFullPath(folder) };
             else if (profilePath is not null)

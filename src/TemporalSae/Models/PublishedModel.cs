@@ -73,6 +73,37 @@ public static class PublishedModel
         return record;
     }
 
+    /// <summary>The folder under models/ whose record says it was published from subject_model stage key <paramref name="key"/>, or null.</summary>
+    public static string? FindByKey(string repositoryRoot, string key)
+    {
+        string models = Path.Combine(repositoryRoot, "models");
+        if (key.Length == 0 || !Directory.Exists(models)) return null;
+        return Directory.EnumerateDirectories(models).Order(StringComparer.Ordinal)
+            .FirstOrDefault(folder => TryReadRecord(folder)?["subject_model_key"]?.GetValue<string>() == key);
+    }
+
+    /// <summary>
+    /// Builds the subject_model artifact of a built-in model from the published folder trained with the same key: its
+    /// checkpoint files, and as summary the training summary the record kept. The build record names the folder and the
+    /// commit that trained it, so a result says the model was taken, not trained, by this run.
+    /// </summary>
+    public static JsonObject CopyInto(string published, string modelFolder, StageContext context)
+    {
+        JsonObject record = TryReadRecord(published)!;
+        Directory.CreateDirectory(modelFolder);
+        foreach (string file in CheckpointFiles)
+            File.Copy(Path.Combine(published, file), Path.Combine(modelFolder, file));
+        using (SubjectModels.Load(modelFolder, TorchSharp.torch.ScalarType.Float32)) { } // a damaged copy fails here, not in a later stage
+        string relative = Path.GetRelativePath(context.Environment.RepositoryRoot, published).Replace('\\', '/');
+        context.Measurements["published_model"] = new JsonObject
+        {
+            ["folder"] = relative,
+            ["trained_at_commit"] = record["git_commit"]!.DeepClone(),
+        };
+        context.Log.WriteLine($"[subject_model] {relative} was published from this stage key; taking it instead of training (--retrain-subject-model trains)");
+        return (JsonObject)record["training"]!.DeepClone();
+    }
+
     /// <summary>The provenance record of a published checkpoint folder, or null for a folder that has none.</summary>
     public static JsonObject? TryReadRecord(string checkpoint)
     {
@@ -108,6 +139,9 @@ public static class PublishedModel
         JsonNode? stage = result["provenance"]?["stages"]?["subject_model"];
         if (stage?["cache_key"]?.GetValue<string>() != key)
             throw new InvalidInputException($"{path} was written by a run of another subject_model configuration; {rerun}");
+        if (stage["build"]?["published_model"] is not null)
+            throw new InvalidInputException(
+                $"{path} took its model from {stage["build"]!["published_model"]!["folder"]}, which is published already; to publish a new training run, {rerun} with --retrain-subject-model");
         if (stage["from_cache"]?.GetValue<bool>() != false)
             throw new InvalidInputException(
                 $"{path} reused a cached model, so its commit is not the one that trained it; remove the subject_model artifact from the cache and {rerun}");

@@ -99,6 +99,8 @@ public sealed class SubjectModelStage : Stage
 
     static JsonObject TrainBuiltin(StageContext context, string folder)
     {
+        if (context.Environment.ReusePublishedModels && PublishedModel.FindByKey(context.Environment.RepositoryRoot, context.Key) is { } published)
+            return PublishedModel.CopyInto(published, Path.Combine(folder, ModelFolder), context);
         PreparedData data = DataStage.Load(context.Input("data"));
         int contextSize = context.Config.Data.ContextSize;
         using var scope = NewDisposeScope();

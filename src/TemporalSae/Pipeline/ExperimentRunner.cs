@@ -36,7 +36,7 @@ public sealed class ExperimentRunner(StageRegistry registry, RunEnvironment envi
             keys[stage.Name] = key;
             var inputs = stage.DependsOn.ToDictionary(name => name, name => folders[name]);
             string scratch = Path.Combine(environment.CacheRoot, "scratch", stage.Name, key);
-            var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log, scratch);
+            var context = new StageContext(config, ContentHash.DeriveSeed(config.Seed, stage.Name), inputs, environment, log, scratch, key);
 
             log.WriteLine($"[{stage.Name}] key {key[..12]}");
             var memory = ProcessMemory.OpenPeakWindow();

@@ -53,13 +53,15 @@ public abstract class Stage
 
 /// <summary>What a stage may use while it builds: configuration, its own seed, and its inputs' artifact folders.</summary>
 /// <param name="ScratchFolder">Survives a crash of the run (for resumable checkpoints); deleted once the artifact is published.</param>
+/// <param name="Key">The stage key the artifact is built for.</param>
 public sealed record StageContext(
     ExperimentConfig Config,
     long Seed,
     IReadOnlyDictionary<string, string> Inputs,
     RunEnvironment Environment,
     TextWriter Log,
-    string ScratchFolder = "")
+    string ScratchFolder = "",
+    string Key = "")
 {
     public string Input(string stage) => Inputs.TryGetValue(stage, out string? folder)
         ? folder
@@ -76,6 +78,12 @@ public sealed record StageContext(
 public sealed record RunEnvironment(string RepositoryRoot, string CacheRoot, string ResultsFolder)
 {
     public SaeRegistry Architectures { get; init; } = SaeRegistry.Default;
+
+    /// <summary>
+    /// Whether the subject_model stage may take a committed model in models/ that was published from the same stage
+    /// key instead of training it again (false: train, as `tsae run --retrain-subject-model` asks).
+    /// </summary>
+    public bool ReusePublishedModels { get; init; } = true;
 
     public static RunEnvironment ForRepository(string repositoryRoot) => new(
         repositoryRoot,
