@@ -258,7 +258,8 @@ public sealed record TrainingConfig
          "dead-feature window, relative so that it always fits inside the run; dead latents also feed the aux-k loss).")]
     [Range(0.01, 0.5)] public double DeadWindowFraction { get; init; } = 0.2;
 
-    [Doc("topk / batchtopk: weight of the aux-k loss on dead latents.")]
+    [Doc("topk, batchtopk, and tsae-contrastive with activation topk: weight of the aux-k loss (the dead latents' top " +
+         "d_in / 2 pre-activations reconstruct the residual, normalised by its variance, scaled by min(dead / k_aux, 1)).")]
     [Range(0, 1e6)] public double AuxKCoefficient { get; init; } = 1.0 / 32;
 
     [Doc("Steps between resumable checkpoints (0: none).")]
