@@ -195,6 +195,10 @@ public sealed record TemporalConfig
     [Doc("Recompute the temporal part in the backward pass to save memory.")]
     public bool GradientCheckpointing { get; init; }
 
+    [Doc("temporal: keep special tokens (the window's leading <|endoftext|>, separators) out of the buffer, so that " +
+         "they contribute nothing to later positions' codes; a special token's own code is unchanged.")]
+    public bool ExcludeSpecialTokens { get; init; } = true;
+
     [Doc("Latent levels, fastest first; their fractions sum to 1.")]
     public IReadOnlyList<ConsistencyLevel> Levels { get; init; } = [new ConsistencyLevel()];
 

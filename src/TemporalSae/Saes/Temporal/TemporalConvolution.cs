@@ -14,13 +14,13 @@ namespace TemporalSae.Saes.Temporal;
 /// </summary>
 internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
 {
-    public static ConvolutionMasks Of(TemporalSegments segments, int buffer)
+    public static ConvolutionMasks Of(TemporalSegments segments, int buffer, bool excludeSpecial)
     {
         int lags = Math.Min(buffer, segments.T);
         var masks = new Tensor?[lags];
-        if (segments.HasCuts(lags - 1))
+        if (segments.HasCuts(lags - 1, excludeSpecial))
             for (int j = 1; j < lags; j++)
-                masks[j] = segments.BufferMask(j);
+                masks[j] = segments.BufferMask(j, excludeSpecial);
         return new ConvolutionMasks(masks);
     }
 

@@ -20,7 +20,7 @@ public sealed class TemporalArchitecture : SaeArchitecture
     public override IReadOnlyList<string> Keys =>
     [
         "sae.k", "sae.temporal.buffer", "sae.temporal.activation", "sae.temporal.boundary", "sae.temporal.gradient_checkpointing",
-        "sae.temporal.levels", "training.l1_coefficient", "training.l1_warmup_steps",
+        "sae.temporal.levels", "sae.temporal.exclude_special_tokens", "training.l1_coefficient", "training.l1_warmup_steps",
     ];
 
     public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) => TemporalActivation.UnusedKeys(sae);
@@ -42,8 +42,11 @@ public sealed class TemporalArchitecture : SaeArchitecture
 
     public override string MemoryAdvice(SaeStepShapes shapes, SaeConfig sae) => TemporalMemoryEstimate.Advice(Shapes(shapes, sae));
 
-    /// <summary>2: the backward adds the gradients in another order (memory-lean autograd nodes).</summary>
-    public override int CacheVersion => 2;
+    /// <summary>
+    /// 2: the backward adds the gradients in another order (memory-lean autograd nodes). 3: special tokens are kept out
+    /// of the buffer by default (sae.temporal.exclude_special_tokens).
+    /// </summary>
+    public override int CacheVersion => 3;
 
     public override SparseAutoencoder Create(SaeConfig sae, int dIn, long seed) => TemporalSparseAutoencoder.Create(sae, dIn, seed);
 
@@ -56,7 +59,9 @@ public sealed class TemporalArchitecture : SaeArchitecture
 /// <summary>
 /// z_t = W_enc^T (x_t - b_dec) + b_enc; h_t = sum_{j=0..K-1} c_j * z_{t-j} * m_{t,j}; f_t = act(h_t);
 /// x_hat_t = W_dec^T f_t + b_dec. c [K, d_sae] is the parameter <c>c_temporal</c>, c_0 = 1 and c_{j&gt;0} = 0 at
-/// initialisation, so training starts from a plain SAE.
+/// initialisation, so training starts from a plain SAE. With <see cref="ExcludeSpecialTokens"/>, m_{t,j} = 0 when
+/// t-j is a special token: a window's leading BOS carries no content, and mixing its pre-activation into the next
+/// K-1 codes would give every window's first words a shared offset.
 /// <para>Loss = mse + coefficients["sparsity"] * sparsity + temporal, with
 /// mse = mean over non-special tokens of ||x - x_hat||^2 (summed over d_in); sparsity = mean over non-special tokens
 /// of sum_i f_i ||W_dec,i||; temporal = sum over levels of weight_l * temporal_level{l}, where temporal_level{l} is the
@@ -81,6 +86,7 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
         Buffer = config.Buffer;
         Boundary = TemporalSegments.ParseBoundary(config.Boundary);
         GradientCheckpointing = config.GradientCheckpointing;
+        ExcludeSpecialTokens = config.ExcludeSpecialTokens;
         Levels = ConsistencyLevels.Resolve(config.Levels, dSae);
         activation = TemporalActivation.Of(config.Activation, k);
 
@@ -97,6 +103,8 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
     public int Buffer { get; }
     public BoundaryMode Boundary { get; }
     public bool GradientCheckpointing { get; }
+    /// <summary>Special tokens contribute nothing to later positions' buffers (m_{t,j} = 0 when t-j is special).</summary>
+    public bool ExcludeSpecialTokens { get; }
     public IReadOnlyList<ResolvedLevel> Levels { get; }
 
     /// <summary>One level per consistency level, fastest first: level0, level1, ...</summary>
@@ -169,7 +177,7 @@ public sealed class TemporalSparseAutoencoder : SparseAutoencoder
 
     /// <summary>f [B*T, d_sae], through the encoder's autograd node.</summary>
     Tensor Features(Tensor x, TemporalSegments segments, bool checkpointed) =>
-        TemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, activation, ConvolutionMasks.Of(segments, Buffer), checkpointed);
+        TemporalEncoder.Apply(x, wEnc, bEnc, bDec, c, activation, ConvolutionMasks.Of(segments, Buffer, ExcludeSpecialTokens), checkpointed);
 
     /// <summary>z_t for one token per stream: x [S, d_in] -> [S, d_sae]. Used by the streaming encoder.</summary>
     internal Tensor TokenPreActivations(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);

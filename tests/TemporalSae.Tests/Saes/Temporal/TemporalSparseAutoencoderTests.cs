@@ -16,9 +16,9 @@ public class TemporalSparseAutoencoderTests
     static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7));
 
     static TemporalSparseAutoencoder Build(string boundary, int buffer = 4, bool checkpointing = false,
-        string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3)
+        string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3, bool excludeSpecial = true)
     {
-        var sae = TemporalSparseAutoencoder.Create(Config(DSae, buffer, boundary, checkpointing, activation, 5, levels), DIn, seed);
+        var sae = TemporalSparseAutoencoder.Create(Config(DSae, buffer, boundary, checkpointing, activation, 5, levels, excludeSpecial), DIn, seed);
         Perturb(sae, 11);
         return sae;
     }
@@ -104,12 +104,13 @@ public class TemporalSparseAutoencoderTests
     }
 
     [Theory]
-    [InlineData("none")]
-    [InlineData("document")]
-    [InlineData("sentence")]
-    public void Streaming_encoder_matches_the_batched_form(string boundary)
+    [InlineData("none", true)]
+    [InlineData("none", false)]
+    [InlineData("document", true)]
+    [InlineData("sentence", true)]
+    public void Streaming_encoder_matches_the_batched_form(string boundary, bool excludeSpecial)
     {
-        var sae = Build(boundary);
+        var sae = Build(boundary, excludeSpecial: excludeSpecial);
         const int b = 3, t = 20;
         var batch = Batch(b, t, DIn, seed: 8);
         using var noGrad = torch.no_grad();
@@ -117,12 +118,38 @@ public class TemporalSparseAutoencoderTests
         using var streaming = new TemporalStreamingEncoder(sae, b);
         var docs = batch.DocumentIds!.data<long>().ToArray();
         var sentences = batch.SentenceIds!.data<long>().ToArray();
+        var special = batch.Special!.data<bool>().ToArray();
         for (int col = 0; col < t; col++)
         {
             var ids = Enumerable.Range(0, b).Select(row => row * t + col).ToArray();
-            var f = streaming.Step(batch.X.select(1, col), ids.Select(i => docs[i]).ToArray(), ids.Select(i => sentences[i]).ToArray());
+            var f = streaming.Step(batch.X.select(1, col), ids.Select(i => docs[i]).ToArray(), ids.Select(i => sentences[i]).ToArray(),
+                ids.Select(i => special[i]).ToArray());
             TensorAssert.Close(batched.select(1, col), f, 1e-6, $"features at t = {col}");
         }
+    }
+
+    [Theory]
+    [InlineData("none", true)]
+    [InlineData("document", true)]
+    [InlineData("none", false)]
+    [InlineData("document", false)]
+    public void A_special_token_reaches_later_codes_only_when_special_tokens_are_kept_in_the_buffer(string boundary, bool excludeSpecial)
+    {
+        var sae = Build(boundary, excludeSpecial: excludeSpecial);
+        var batch = Batch(2, 12, DIn, seed: 5);
+        Assert.True(batch.Special![1, 0].item<bool>(), "every window here opens with a BOS");
+        using var noGrad = torch.no_grad();
+        var before = sae.Encode(batch);
+        var x = batch.X.clone();
+        x[1, 0] = x[1, 0] + torch.randn(DIn, generator: new Generator(12)) * 3;
+        var after = sae.Encode(batch with { X = x });
+
+        Assert.False(Identical(before[1, 0], after[1, 0]), "the BOS's own code follows its activation");
+        // Every document here has at least 3 tokens, so positions 1 and 2 share the BOS's segment and buffer.
+        var later = after[1].narrow(0, 1, 11);
+        if (excludeSpecial) Assert.True(Identical(before[1].narrow(0, 1, 11), later), "later positions changed with the BOS excluded");
+        else Assert.False(Identical(before[1].narrow(0, 1, 3), after[1].narrow(0, 1, 3)), "the BOS should reach positions 1..K-1");
+        Assert.True(Identical(before[0], after[0]), "the other window is untouched");
     }
 
     [Theory]

@@ -51,7 +51,7 @@ internal static class TemporalTestData
     }
 
     public static SaeConfig Config(int dSae, int buffer, string boundary, bool checkpointing = false,
-        string activation = "relu", int k = 4, IReadOnlyList<ConsistencyLevel>? levels = null) => new()
+        string activation = "relu", int k = 4, IReadOnlyList<ConsistencyLevel>? levels = null, bool excludeSpecial = true) => new()
         {
             Architecture = TemporalSparseAutoencoder.RegistryKey,
             DSae = dSae,
@@ -61,6 +61,7 @@ internal static class TemporalTestData
                 Buffer = buffer,
                 Boundary = boundary,
                 GradientCheckpointing = checkpointing,
+                ExcludeSpecialTokens = excludeSpecial,
                 Activation = activation,
                 Levels = levels ?? [new ConsistencyLevel { Fraction = 1, Scales = [1], Weight = 0.5 }],
             },
@@ -101,7 +102,10 @@ internal static class TemporalTestData
         for (int row = 0; row < b; row++)
             for (int col = 0; col < t; col++)
                 for (int j = 0; j < k; j++)
-                    mask[(row * t + col) * k + j] = SameSegment(batch, boundary, row, col, j) ? 1 : 0;
+                {
+                    bool excluded = j > 0 && sae.ExcludeSpecialTokens && col - j >= 0 && batch.Special is { } s && s[row, col - j].item<bool>();
+                    mask[(row * t + col) * k + j] = SameSegment(batch, boundary, row, col, j) && !excluded ? 1 : 0;
+                }
         var m = torch.tensor(mask, [b, t, k, 1]);
         var h = (stack * sae.C * m).sum(2);                                         // [B, T, d_sae]
         if (topK == 0) return torch.nn.functional.relu(h);
