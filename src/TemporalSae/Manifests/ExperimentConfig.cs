@@ -262,7 +262,7 @@ public sealed record TrainingConfig
          "dead-feature window, relative so that it always fits inside the run; dead latents also feed the aux-k loss).")]
     [Range(0.01, 0.5)] public double DeadWindowFraction { get; init; } = 0.2;
 
-    [Doc("topk, batchtopk, and tsae-contrastive with activation topk: weight of the aux-k loss (the dead latents' top " +
+    [Doc("topk, batchtopk, and temporal / tsae-contrastive with activation topk: weight of the aux-k loss (the dead latents' top " +
          "d_in / 2 pre-activations reconstruct the residual, normalised by its variance, scaled by min(dead / k_aux, 1)).")]
     [Range(0, 1e6)] public double AuxKCoefficient { get; init; } = 1.0 / 32;
 

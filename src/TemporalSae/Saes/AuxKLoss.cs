@@ -26,6 +26,13 @@ public static class AuxKLoss
 
     public static LossCoefficient Coefficient(Manifests.TrainingConfig training) => new(Term, CoefficientKey, training.AuxKCoefficient);
 
+    /// <summary>The indices [n_dead] (int64) of the dead latents, or null when none is dead (or there is no mask).</summary>
+    public static Tensor? DeadIndices(Tensor? deadLatents)
+    {
+        if (deadLatents is null || !deadLatents.any().item<bool>()) return null;
+        return deadLatents.nonzero().squeeze(1);
+    }
+
     /// <summary>
     /// min(dead / k_aux, 1) * sum_t ||e_hat_t - e_t||^2 / sum_t ||e_t - mean(e)||^2 over the kept tokens t, where
     /// e = residual (detached) and e_hat = a W_dec with a the top min(k_aux, dead) pre-activations of dead latents per
@@ -38,20 +45,28 @@ public static class AuxKLoss
     /// <param name="keep">[..] (bool or float), tokens that count (non-special); null: all.</param>
     public static Tensor Compute(Tensor pre, Tensor residual, Tensor wDec, Tensor? deadLatents, Tensor? keep = null)
     {
-        long dead = deadLatents is null ? 0 : deadLatents.sum().item<long>();
-        if (dead == 0) return torch.zeros([], pre.dtype, pre.device);
         using var scope = torch.NewDisposeScope();
-        long dSae = pre.shape[^1], dIn = residual.shape[^1];
+        if (DeadIndices(deadLatents) is not { } dead) return torch.zeros([], pre.dtype, pre.device).MoveToOuterDisposeScope();
+        return OnDead(pre.index_select(-1, dead), residual, wDec.index_select(0, dead), keep).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> from the dead latents' columns alone: <paramref name="preDead"/> [.., n_dead] and their
+    /// decoder rows <paramref name="wDecDead"/> [n_dead, d_in] (n_dead &gt;= 1). Working on these columns keeps the
+    /// loss's temporaries at [N, n_dead] instead of [N, d_sae].
+    /// </summary>
+    public static Tensor OnDead(Tensor preDead, Tensor residual, Tensor wDecDead, Tensor? keep = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        long dead = preDead.shape[^1], dIn = residual.shape[^1];
         int kAuxFull = KAux(dIn);
         double scale = Math.Min(dead / (double)kAuxFull, 1.0);
         int kAux = (int)Math.Min(kAuxFull, dead);
 
-        var preFlat = pre.reshape(-1, dSae);                                                     // [N, d_sae]
+        var pre = preDead.reshape(-1, dead);                                                     // [N, n_dead]
         var e = residual.detach().reshape(-1, dIn);                                              // [N, d_in]
-        // Live latents can never be picked; k_aux <= dead, so every picked value is finite.
-        var candidates = preFlat.masked_fill(deadLatents!.logical_not(), double.NegativeInfinity);
-        var (values, indices) = candidates.topk(kAux, dim: -1);                                  // [N, k_aux]
-        var eHat = torch.zeros_like(preFlat).scatter_(-1, indices, values).matmul(wDec);         // [N, d_in]
+        var (values, indices) = pre.topk(kAux, dim: -1);                                         // [N, k_aux]
+        var eHat = torch.zeros_like(pre).scatter_(-1, indices, values).matmul(wDecDead);         // [N, d_in]
 
         var weight = keep is null
             ? torch.ones(e.shape[0], 1, dtype: e.dtype, device: e.device)

@@ -27,8 +27,8 @@ public class TopKArchitecture : SaeArchitecture
 
     /// <summary>
     /// [N, d_sae] tensors alive at the peak: pre-activations, their ReLU, the top-k features, the aux-k features of the
-    /// dead latents and, in the backward pass, the gradients of those (4.1 measured in SaeMemoryEstimateTests, rounded
-    /// up); [N, d_in]: x, x - b_dec, x_hat, the residual, its reconstruction and a gradient.
+    /// dead latents and, in the backward pass, the gradients of those (4.1 measured in SaeMemoryEstimateTests, 5.1 with
+    /// half the latents dead, rounded up); [N, d_in]: x, x - b_dec, x_hat, the residual, its reconstruction and a gradient.
     /// </summary>
     public virtual double LatentTensors => 5;
     public const double InputTensors = 6;

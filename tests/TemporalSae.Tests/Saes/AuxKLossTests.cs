@@ -70,12 +70,13 @@ public class AuxKLossTests
     [InlineData(TopKSae.RegistryKey)]
     [InlineData(BatchTopKSae.RegistryKey)]
     [InlineData(ContrastiveTemporalSae.RegistryKey)]
+    [InlineData(TemporalSparseAutoencoder.RegistryKey)]
     public void A_dead_latent_with_only_negative_pre_activations_gets_a_gradient(string architecture)
     {
         var sae = Build(architecture);
         var bEnc = sae.named_parameters().Single(p => p.name == "b_enc").parameter;
         using (torch.no_grad()) bEnc[0] = torch.tensor(-50f);     // latent 0 never fires and never comes near it
-        var batch = architecture == ContrastiveTemporalSae.RegistryKey
+        var batch = SaeRegistry.Default[architecture].TrainsOnSequences
             ? TemporalTestData.Batch(3, 8, DIn, seed: 2)
             : new ActivationBatch(torch.randn([32, DIn], generator: new Generator(2)));
         using var dead = torch.zeros(DSae, ScalarType.Bool);

@@ -13,7 +13,7 @@ namespace TemporalSae.Tests.Saes.Temporal;
 public class TemporalSparseAutoencoderTests
 {
     const int DIn = 8, DSae = 24;
-    static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7));
+    static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7), (AuxKLoss.Term, 0.25));
 
     static TemporalSparseAutoencoder Build(string boundary, int buffer = 4, bool checkpointing = false,
         string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3, bool excludeSpecial = true)
@@ -83,6 +83,34 @@ public class TemporalSparseAutoencoderTests
     }
 
     [Theory]
+    [InlineData("none", false)]
+    [InlineData("sentence", true)]
+    public void TopK_aux_k_on_the_convolved_pre_activations_matches_the_naive_reference(string boundary, bool checkpointing)
+    {
+        var sae = Build(boundary, checkpointing: checkpointing, activation: "topk");
+        var batch = Batch(3, 14, DIn, seed: 4);
+        using var dead = torch.zeros(DSae, ScalarType.Bool);
+        dead.narrow(0, 3, 10).fill_(true);
+        var coefficients = StepCoefficients.Of(("sparsity", 0.7), (AuxKLoss.Term, 0.25));
+
+        var h = ReferencePreActivations(sae, batch, boundary);
+        var f = ReferenceFeatures(sae, batch, boundary, topK: 5);
+        var xHat = f.matmul(sae.W_dec) + sae.b_dec;
+        var keep = batch.Special!.logical_not();
+        var expectedAux = AuxKLoss.Compute(h, batch.X - xHat, sae.W_dec, dead, keep);
+        var expected = ReferenceLoss(sae, batch, boundary, coefficients, topK: 5) + 0.25 * expectedAux;
+        var expectedGrads = torch.autograd.grad([expected], sae.parameters().ToArray());
+        var forward = sae.Forward(new SaeStep(batch, coefficients, dead));
+        var actualGrads = torch.autograd.grad([forward.Loss], sae.parameters().ToArray());
+
+        Assert.True(expectedAux.item<float>() > 0);
+        TensorAssert.Close(expectedAux, forward.Terms[AuxKLoss.Term], 1e-5, "aux_k");
+        TensorAssert.Close(expected, forward.Loss, 1e-4, "loss");
+        foreach (var (name, e, a) in sae.named_parameters().Select(p => p.name).Zip(expectedGrads, actualGrads))
+            TensorAssert.Close(e, a, 1e-4, $"gradient of {name}");
+    }
+
+    [Theory]
     [InlineData("none", "relu")]
     [InlineData("sentence", "relu")]
     [InlineData("document", "topk")]
@@ -92,10 +120,12 @@ public class TemporalSparseAutoencoderTests
         var checkpointed = Build(boundary, checkpointing: true, activation: activation);
         var batch = Batch(4, 16, DIn, seed: 6);
         var x = batch.X.requires_grad_(true);
+        using var dead = torch.zeros(DSae, ScalarType.Bool);
+        dead.narrow(0, 0, 6).fill_(true);    // TopK's aux-k takes part too
 
-        var a = plain.Forward(new SaeStep(batch, Coefficients));
+        var a = plain.Forward(new SaeStep(batch, Coefficients, dead));
         var gradsA = torch.autograd.grad([a.Loss], [.. plain.parameters(), x]);
-        var b = checkpointed.Forward(new SaeStep(batch, Coefficients));
+        var b = checkpointed.Forward(new SaeStep(batch, Coefficients, dead));
         var gradsB = torch.autograd.grad([b.Loss], [.. checkpointed.parameters(), x]);
 
         TensorAssert.Close(a.Loss, b.Loss, 1e-5, "loss");
