@@ -195,6 +195,10 @@ public sealed record TemporalConfig
     [Doc("Recompute the temporal part in the backward pass to save memory.")]
     public bool GradientCheckpointing { get; init; }
 
+    [Doc("temporal: keep special tokens (the window's leading <|endoftext|>, separators) out of the buffer, so that " +
+         "they contribute nothing to later positions' codes; a special token's own code is unchanged.")]
+    public bool ExcludeSpecialTokens { get; init; } = true;
+
     [Doc("Latent levels, fastest first; their fractions sum to 1.")]
     public IReadOnlyList<ConsistencyLevel> Levels { get; init; } = [new ConsistencyLevel()];
 
@@ -258,7 +262,8 @@ public sealed record TrainingConfig
          "dead-feature window, relative so that it always fits inside the run; dead latents also feed the aux-k loss).")]
     [Range(0.01, 0.5)] public double DeadWindowFraction { get; init; } = 0.2;
 
-    [Doc("topk / batchtopk: weight of the aux-k loss on dead latents.")]
+    [Doc("topk, batchtopk, and temporal / tsae-contrastive with activation topk: weight of the aux-k loss (the dead latents' top " +
+         "d_in / 2 pre-activations reconstruct the residual, normalised by its variance, scaled by min(dead / k_aux, 1)).")]
     [Range(0, 1e6)] public double AuxKCoefficient { get; init; } = 1.0 / 32;
 
     [Doc("Steps between resumable checkpoints (0: none).")]

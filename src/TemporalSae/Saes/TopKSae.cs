@@ -1,6 +1,7 @@
 // The TopK SAE (Gao et al., 2024), as dictionary_learning and SAELens train it: no sparsity penalty; the k largest
-// pre-activations per token are kept. The aux-k loss makes the dead latents' top pre-activations reconstruct the
-// residual error, which pulls dead latents back into use. Decoder rows are kept at unit norm after every step.
+// pre-activations per token are kept. The aux-k loss (AuxKLoss.cs) makes the dead latents' top pre-activations
+// reconstruct the residual error, which pulls dead latents back into use. Decoder rows are kept at unit norm after
+// every step.
 using System.Text.Json.Nodes;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
@@ -14,17 +15,20 @@ public class TopKArchitecture : SaeArchitecture
 {
     public override string Key => TopKSae.RegistryKey;
     public override string Description => "TopK SAE: the k largest pre-activations per token, aux-k loss on dead latents, unit-norm decoder rows.";
-    public override IReadOnlyList<string> Keys => ["sae.k", "training.aux_k_coefficient"];
+    public override IReadOnlyList<string> Keys => ["sae.k", AuxKLoss.CoefficientKey];
 
     public override void Validate(ExperimentConfig config, ManifestLocations at) => CheckK(config.Sae, at, $"{Key} keeps k latents");
 
     public override IReadOnlyList<LossCoefficient> LossCoefficients(TrainingConfig training, SaeConfig sae) =>
-        [new("aux_k", "training.aux_k_coefficient", training.AuxKCoefficient)];
+        [AuxKLoss.Coefficient(training)];
+
+    /// <summary>2: aux-k on the dead latents' pre-activations (not their ReLU), normalised by the residual's variance and scaled by the dead count.</summary>
+    public override int CacheVersion => 2;
 
     /// <summary>
     /// [N, d_sae] tensors alive at the peak: pre-activations, their ReLU, the top-k features, the aux-k features of the
-    /// dead latents and, in the backward pass, the gradients of those (4.1 measured in SaeMemoryEstimateTests, rounded
-    /// up); [N, d_in]: x, x - b_dec, x_hat, the residual, its reconstruction and a gradient.
+    /// dead latents and, in the backward pass, the gradients of those (4.1 measured in SaeMemoryEstimateTests, 5.1 with
+    /// half the latents dead, rounded up); [N, d_in]: x, x - b_dec, x_hat, the residual, its reconstruction and a gradient.
     /// </summary>
     public virtual double LatentTensors => 5;
     public const double InputTensors = 6;
@@ -80,12 +84,12 @@ public class TopKSae : SparseAutoencoder
         Tensor f = Select(nn.functional.relu(pre), training: true);
         Tensor xHat = Decode(f);
         Tensor mse = TokenMean((xHat - batch.X).square().sum(-1), batch);
-        Tensor aux = AuxK(pre, batch, xHat, step.DeadLatents);
-        Tensor loss = mse + step.Coefficients["aux_k"] * aux;
+        Tensor aux = AuxKLoss.Compute(pre, batch.X - xHat, wDec, step.DeadLatents, batch.Special?.logical_not());
+        Tensor loss = mse + step.Coefficients[AuxKLoss.Term] * aux;
         var terms = new Dictionary<string, Tensor>
         {
             ["mse"] = mse.detach().MoveToOuterDisposeScope(),
-            ["aux_k"] = aux.detach().MoveToOuterDisposeScope(),
+            [AuxKLoss.Term] = aux.detach().MoveToOuterDisposeScope(),
         };
         return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
     }
@@ -104,23 +108,5 @@ public class TopKSae : SparseAutoencoder
     }
 
     Tensor PreActivation(Tensor x) => PreActivation(x, wEnc, bEnc, bDec);    // [.., d_sae]
-
-    /// <summary>
-    /// Reconstruction of the residual error x - x_hat by the top k_aux = d_in / 2 pre-activations of dead latents
-    /// (SAELens' aux-k); zero when no latent is dead.
-    /// </summary>
-    Tensor AuxK(Tensor pre, ActivationBatch batch, Tensor xHat, Tensor? deadLatents)
-    {
-        if (deadLatents is null) return torch.zeros([], device: pre.device);
-        long dead = deadLatents.sum().item<long>();
-        if (dead == 0) return torch.zeros([], device: pre.device);
-        int kAux = (int)Math.Min(dead, DIn / 2);
-        Tensor residual = (batch.X - xHat).detach();
-        Tensor deadPre = nn.functional.relu(pre).masked_fill(deadLatents.logical_not(), 0);
-        var (values, indices) = deadPre.topk(kAux, dim: -1);
-        Tensor auxFeatures = torch.zeros_like(pre).scatter_(-1, indices, values);
-        Tensor residualHat = auxFeatures.matmul(wDec);
-        return TokenMean((residualHat - residual).square().sum(-1), batch);
-    }
 }
 

@@ -7,6 +7,7 @@ using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
 using TemporalSae.Pipeline;
 using TemporalSae.Saes;
+using TemporalSae.Saes.Temporal;
 
 namespace TemporalSae.Training;
 
@@ -20,8 +21,8 @@ public sealed class SaeStage(SaeRegistry architectures) : Stage
 
     public override string Name => "sae";
     public override IReadOnlyList<string> DependsOn => ["activations"];
-    // 2: b_dec starts at the data mean.
-    public override int Version => 3;
+    // 2: b_dec starts at the data mean. 4: the temporal SAE's kernel in the summary (temporal_kernel).
+    public override int Version => 4;
 
     public override JsonNode KeyMaterial(ExperimentConfig config)
     {
@@ -55,7 +56,7 @@ public sealed class SaeStage(SaeRegistry architectures) : Stage
 
         var finalTerms = new JsonObject();
         foreach (var (name, value) in outcome.FinalTerms.OrderBy(t => t.Key, StringComparer.Ordinal)) finalTerms[name] = value;
-        return new JsonObject
+        var summary = new JsonObject
         {
             ["architecture"] = config.Sae.Architecture,
             ["d_in"] = sae.DIn,
@@ -71,6 +72,9 @@ public sealed class SaeStage(SaeRegistry architectures) : Stage
             ["dead_window_tokens"] = outcome.DeadWindowTokens,
             ["training_curve"] = Curve(outcome.LogLines),
         };
+        // After FoldInputScale, which leaves c as it is: the kernel acts on pre-activations, not on x.
+        if (sae is TemporalSparseAutoencoder temporal) summary["temporal_kernel"] = TemporalKernelReport.ToJson(temporal);
+        return summary;
     }
 
     /// <summary>The trained SAE of a built artifact.</summary>

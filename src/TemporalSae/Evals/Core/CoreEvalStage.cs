@@ -13,6 +13,7 @@ using TemporalSae.Analysis;
 using TemporalSae.Manifests;
 using TemporalSae.Models;
 using TemporalSae.Pipeline;
+using TemporalSae.Saes;
 using static TorchSharp.torch;
 
 namespace TemporalSae.Evals.Core;
@@ -24,7 +25,8 @@ public sealed class CoreEvalStage : EvalStage
 
     public override string Name => "core";
     public override IReadOnlyList<string> DependsOn => [.. base.DependsOn, "activations"];
-    public override int Version => 3;
+    // 4: feature_density.
+    public override int Version => 4;
 
     public override JsonObject Build(StageContext context, string folder)
     {
@@ -49,6 +51,9 @@ public sealed class CoreEvalStage : EvalStage
         {
             var accumulator = new CoreEvalAccumulator(unknownId);
             var pcaAccumulator = new CoreEvalAccumulator(unknownId);
+            IReadOnlyList<LatentLevel> levels = inputs.Sae.LatentLevels;
+            if (levels.Count > 1) levels = [new LatentLevel("all", 0, inputs.Sae.DSae), .. levels];
+            var density = new FeatureDensity(levels);
             using (no_grad())
             {
                 foreach (EvalBatch batch in windows.Batches(core.BatchSize))
@@ -61,6 +66,8 @@ public sealed class CoreEvalStage : EvalStage
                     Tensor special = core.ExcludeSpecialTokens ? batch.Special : zeros_like(batch.Special);
                     accumulator.AddReconstruction(spliced.Activations, spliced.Reconstruction, spliced.Features, keep);
                     accumulator.AddLogits(ids, special, spliced.Clean.Logits!, spliced.SplicedLogits, ablatedLogits);
+                    // Density is a property of the SAE on text: special tokens stay out whatever the splice does with them.
+                    density.Add(spliced.Features, batch.Special.logical_not());
 
                     if (pca is null) continue;
                     spliced.SplicedLogits.Dispose();                                             // one [B, T, V] fewer alive
@@ -75,6 +82,7 @@ public sealed class CoreEvalStage : EvalStage
 
             CoreEvalResult sae = accumulator.Result();
             JsonObject result = sae.ToJson();
+            result["feature_density"] = density.ToJson();
             if (pca is not null) result["pca_baseline"] = PcaJson(pca, sae, pcaAccumulator.Result());
             return result;
         }

@@ -22,7 +22,7 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
     [
         "sae.k", "sae.temporal.activation", "sae.temporal.boundary", "sae.temporal.high_level_fraction",
         "sae.temporal.contrastive_coefficient", "sae.temporal.contrastive_temperature",
-        "training.l1_coefficient", "training.l1_warmup_steps",
+        "training.l1_coefficient", "training.l1_warmup_steps", AuxKLoss.CoefficientKey,
     ];
 
     public override IEnumerable<(string Key, string Reason)> Unused(SaeConfig sae) => TemporalActivation.UnusedKeys(sae);
@@ -42,14 +42,18 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
     [
         Sparsity(training),
         new("contrastive", "sae.temporal.contrastive_coefficient", sae.Temporal.ContrastiveCoefficient),
+        .. TemporalActivation.AuxK(training, sae),
     ];
+
+    /// <summary>2: aux-k on dead latents with the TopK activation.</summary>
+    public override int CacheVersion => 2;
 
     /// <summary>
     /// [B, T, d_sae] tensors alive at the peak: the features, the high-level prefix's and all latents' reconstruction
-    /// paths and their gradients (4.5 measured in SaeMemoryEstimateTests with TopK, rounded up); [B, T, d_in]: x, both
-    /// reconstructions and their residual gradients.
+    /// paths and their gradients (4.5 measured in SaeMemoryEstimateTests with TopK, 5.4 with TopK's aux-k and half the
+    /// latents dead; rounded up); [B, T, d_in]: x, both reconstructions and their residual gradients.
     /// </summary>
-    public const double LatentTensors = 5, InputTensors = 8;
+    public const double LatentTensors = 5.5, InputTensors = 8;
 
     public override long EstimatePeakBytes(SaeStepShapes shapes, SaeConfig sae) =>
         StepBytes(DictionaryParameters(shapes), shapes, LatentTensors, InputTensors);
@@ -61,7 +65,8 @@ public sealed class ContrastiveTemporalArchitecture : SaeArchitecture
 
 /// <summary>
 /// f = act(W_enc^T (x - b_dec) + b_enc) per token (no temporal buffer), x_hat = W_dec^T f + b_dec.
-/// <para>Loss = mse_high + mse + coefficients["sparsity"] * sparsity + coefficients["contrastive"] * contrastive, where mse_high reconstructs from the first <see cref="HighLevelLatents"/> latents only, mse from all,
+/// <para>Loss = mse_high + mse + coefficients["sparsity"] * sparsity + coefficients["contrastive"] * contrastive
+/// (+ coefficients["aux_k"] * aux_k with the TopK activation, AuxKLoss.cs), where mse_high reconstructs from the first <see cref="HighLevelLatents"/> latents only, mse from all,
 /// sparsity = mean of sum_i f_i ||W_dec,i||, all means over non-special tokens.</para>
 /// <para>contrastive: for every position t &gt;= 1 the codes u = normalise(f[.., :H]) give logits
 /// L[b, b'] = cos(u_{b,t}, u_{b',t-1}) / temperature over the batch; the loss is the mean over valid pairs (t-1 in t's
@@ -118,8 +123,7 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
     /// <summary>Features with the batch's leading dimensions ([N, d_sae] or [B, T, d_sae]); each token on its own.</summary>
     public override Tensor Encode(ActivationBatch batch)
     {
-        if (batch.X.shape[^1] != DIn)
-            throw new InvalidInputException($"tsae-contrastive: activations have width {batch.X.shape[^1]}, but the SAE was built for d_in = {DIn}.");
+        CheckWidth(batch.X);
         using var scope = torch.NewDisposeScope();
         var z = PreActivation(batch.X, wEnc, bEnc, bDec);
         return activation.Apply(z).MoveToOuterDisposeScope();
@@ -137,7 +141,10 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         var batch = step.Batch;
         var segments = TemporalSegments.Of(batch, Boundary);
         var x = batch.X;
-        var f = Encode(batch);                                                       // [B, T, d_sae]
+        CheckWidth(x);
+        var z = PreActivation(x, wEnc, bEnc, bDec);                                  // [B, T, d_sae]
+        bool auxK = activation.Kind == "topk";
+        var f = activation.Apply(z);                    // [B, T, d_sae]; ReLU consumes z, TopK leaves it for aux-k
         var high = f.narrow(-1, 0, HighLevelLatents);                                // [B, T, H]
         var xHatHigh = high.matmul(wDec.narrow(0, 0, HighLevelLatents)).add_(bDec);  // [B, T, d_in]
         var xHat = Decode(f);
@@ -151,6 +158,12 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
         var sparsity = (f.matmul(norms) * keep).sum() / kept;
         var contrastive = InfoNce(high, segments);
         var loss = mseHigh + mse + step.Coefficients["sparsity"] * sparsity + step.Coefficients["contrastive"] * contrastive;
+        Tensor? aux = null;
+        if (auxK)
+        {
+            aux = AuxKLoss.Compute(z, x - xHat, wDec, step.DeadLatents, keep);
+            loss = loss + step.Coefficients[AuxKLoss.Term] * aux;
+        }
 
         var terms = new Dictionary<string, Tensor>
         {
@@ -159,7 +172,14 @@ public sealed class ContrastiveTemporalSae : SparseAutoencoder
             ["sparsity"] = sparsity.detach().MoveToOuterDisposeScope(),
             ["contrastive"] = contrastive.detach().MoveToOuterDisposeScope(),
         };
+        if (aux is not null) terms[AuxKLoss.Term] = aux.detach().MoveToOuterDisposeScope();
         return new SaeForward(loss.MoveToOuterDisposeScope(), terms, f.MoveToOuterDisposeScope(), xHat.MoveToOuterDisposeScope());
+    }
+
+    void CheckWidth(Tensor x)
+    {
+        if (x.shape[^1] != DIn)
+            throw new InvalidInputException($"tsae-contrastive: activations have width {x.shape[^1]}, but the SAE was built for d_in = {DIn}.");
     }
 
     /// <summary>Symmetric InfoNCE between codes at t and t-1 across the batch; 0 when no pair is valid.</summary>

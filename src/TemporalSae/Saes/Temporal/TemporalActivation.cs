@@ -16,7 +16,17 @@ internal sealed record TemporalActivation(string Kind, int K)
 
     /// <summary>sae.k, which only the TopK activation reads, for the descriptors of the architectures that use this activation.</summary>
     public static IEnumerable<(string Key, string Reason)> UnusedKeys(SaeConfig sae) =>
-        sae.Temporal.Activation == "topk" ? [] : [("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`")];
+        sae.Temporal.Activation == "topk"
+            ? []
+            :
+            [
+                ("sae.k", "it keeps the top k only with `sae.temporal.activation: topk`"),
+                (AuxKLoss.CoefficientKey, "it has an aux-k loss only with `sae.temporal.activation: topk`"),
+            ];
+
+    /// <summary>The aux-k loss term, which the architectures using this activation have with TopK only (a ReLU code has its L1 penalty).</summary>
+    public static IEnumerable<LossCoefficient> AuxK(TrainingConfig training, SaeConfig sae) =>
+        sae.Temporal.Activation == "topk" ? [AuxKLoss.Coefficient(training)] : [];
 
     /// <summary>SAELens has no temporal architectures: "custom", with this activation (the kernel travels as a tensor).</summary>
     public static SaeLensActivation SaeLens(SaeConfig sae) => sae.Temporal.Activation == "topk"

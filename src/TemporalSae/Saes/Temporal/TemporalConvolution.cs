@@ -14,13 +14,13 @@ namespace TemporalSae.Saes.Temporal;
 /// </summary>
 internal sealed record ConvolutionMasks(IReadOnlyList<Tensor?> Masks)
 {
-    public static ConvolutionMasks Of(TemporalSegments segments, int buffer)
+    public static ConvolutionMasks Of(TemporalSegments segments, int buffer, bool excludeSpecial)
     {
         int lags = Math.Min(buffer, segments.T);
         var masks = new Tensor?[lags];
-        if (segments.HasCuts(lags - 1))
+        if (segments.HasCuts(lags - 1, excludeSpecial))
             for (int j = 1; j < lags; j++)
-                masks[j] = segments.BufferMask(j);
+                masks[j] = segments.BufferMask(j, excludeSpecial);
         return new ConvolutionMasks(masks);
     }
 
@@ -48,7 +48,10 @@ internal static class Blocks
 
 internal static class TemporalConvolution
 {
-    /// <summary>h = sum_j c_j * shift_j(z) * m_j. z [B, T, d_sae], c [K, d_sae] -> h [B, T, d_sae]. No autograd.</summary>
+    /// <summary>
+    /// h = sum_j c_j * shift_j(z) * m_j. z [B, T, d_sae], c [K, d_sae] -> h [B, T, d_sae]. The encoder node calls it
+    /// without autograd; aux-k calls it with autograd (in-place adds into views of h, which autograd records).
+    /// </summary>
     public static Tensor Convolve(Tensor z, Tensor c, ConvolutionMasks masks)
     {
         long t = z.shape[1];

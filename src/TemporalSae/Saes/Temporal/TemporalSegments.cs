@@ -21,8 +21,8 @@ public enum BoundaryMode
 /// Per-position run lengths of a [B, T] sequence batch: <c>Run[b, t]</c> is the number of earlier positions of
 /// the same segment that precede t without a boundary in between (t itself when boundaries are off). A boundary is
 /// a change of id between neighbours, so ids only need to differ across a boundary, not be globally unique.
-/// m_{t,j} = 1 exactly when Run[b, t] &gt;= j. Special tokens never take part in a loss pair; they do stay in the
-/// buffer (the formula of docs/science.md has no exception for them), and the losses skip them as positions.
+/// m_{t,j} = 1 exactly when Run[b, t] &gt;= j and, when special tokens are kept out of the buffer, t-j is not special.
+/// Special tokens never take part in a loss pair, and the losses skip them as positions.
 /// </summary>
 internal sealed class TemporalSegments
 {
@@ -106,22 +106,34 @@ internal sealed class TemporalSegments
                 $"temporal SAE: {name} has shape [{string.Join(", ", tensor.shape)}], expected [{b}, {t}] to match X.");
     }
 
-    /// <summary>Whether any pair (t, t-j) with t &gt;= j is cut by a boundary, i.e. whether masks are needed.</summary>
-    public bool HasCuts(int maxLag)
+    /// <summary>
+    /// Whether any pair (t, t-j) with 1 &lt;= j &lt;= maxLag is cut by a boundary or, with <paramref name="excludeSpecial"/>,
+    /// by a special token at t-j, i.e. whether masks are needed.
+    /// </summary>
+    public bool HasCuts(int maxLag, bool excludeSpecial)
     {
         for (int row = 0; row < B; row++)
             for (int col = 1; col < T; col++)
+            {
                 if (runs[row * T + col] < Math.Min(col, maxLag)) return true;
+                if (excludeSpecial && maxLag >= 1 && special[row * T + col - 1]) return true;
+            }
         return false;
     }
 
-    /// <summary>m_j for t = j..T-1 as float [B, T-j, 1]: 1 when t-j is in t's segment.</summary>
-    public Tensor BufferMask(int j)
+    /// <summary>
+    /// m_j for t = j..T-1 as float [B, T-j, 1]: 1 when t-j is in t's segment and, with <paramref name="excludeSpecial"/>,
+    /// not a special token.
+    /// </summary>
+    public Tensor BufferMask(int j, bool excludeSpecial)
     {
         var values = new float[B * (T - j)];
         for (int row = 0; row < B; row++)
             for (int col = j; col < T; col++)
-                values[row * (T - j) + col - j] = runs[row * T + col] >= j ? 1f : 0f;
+            {
+                bool kept = runs[row * T + col] >= j && !(excludeSpecial && special[row * T + col - j]);
+                values[row * (T - j) + col - j] = kept ? 1f : 0f;
+            }
         return torch.tensor(values, [B, T - j, 1], device: Device);
     }
 

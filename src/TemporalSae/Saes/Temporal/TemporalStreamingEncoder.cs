@@ -9,7 +9,7 @@ namespace TemporalSae.Saes.Temporal;
 /// <summary>
 /// Encodes S independent streams one token at a time. Each <see cref="Step"/> takes the next token of every stream
 /// with its segment ids; a change of id (per the SAE's boundary mode) starts a new segment and empties that stream's
-/// buffer. Not thread-safe; the ring buffer tensors are owned here and released by <see cref="Dispose"/>.
+/// buffer. When the SAE keeps special tokens out of its buffer, a special token enters the ring as zeros. Not thread-safe; the ring buffer tensors are owned here and released by <see cref="Dispose"/>.
 /// </summary>
 public sealed class TemporalStreamingEncoder : IDisposable
 {
@@ -37,10 +37,12 @@ public sealed class TemporalStreamingEncoder : IDisposable
 
     /// <summary>
     /// Features [S, d_sae] for x [S, d_in], the next token of every stream. Ids may be null when the SAE's boundary
-    /// mode does not use them.
+    /// mode does not use them; <paramref name="special"/> (one flag per stream) may be null when no token is special.
     /// </summary>
-    public Tensor Step(Tensor x, long[]? documentIds = null, long[]? sentenceIds = null)
+    public Tensor Step(Tensor x, long[]? documentIds = null, long[]? sentenceIds = null, bool[]? special = null)
     {
+        if (special is not null && special.Length != Streams)
+            throw new InvalidInputException($"streaming encoder: {special.Length} special flags for {Streams} streams.");
         if (x.dim() != 2 || x.shape[0] != Streams || x.shape[1] != sae.DIn)
             throw new InvalidInputException(
                 $"streaming encoder: x has shape [{string.Join(", ", x.shape)}], expected [{Streams}, {sae.DIn}].");
@@ -76,7 +78,10 @@ public sealed class TemporalStreamingEncoder : IDisposable
         {
             int slot = (int)(steps % ring.Length);
             ring[slot]?.Dispose();
-            ring[slot] = z.detach().DetachFromDisposeScope();
+            var kept = z.detach();
+            if (sae.ExcludeSpecialTokens && special is not null && special.Any(s => s))
+                kept = kept * torch.tensor(special.Select(s => s ? 0f : 1f).ToArray(), [Streams, 1], device: x.device);
+            ring[slot] = kept.DetachFromDisposeScope();
         }
         steps++;
         return f.MoveToOuterDisposeScope();

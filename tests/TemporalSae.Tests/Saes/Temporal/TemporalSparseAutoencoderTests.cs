@@ -13,12 +13,12 @@ namespace TemporalSae.Tests.Saes.Temporal;
 public class TemporalSparseAutoencoderTests
 {
     const int DIn = 8, DSae = 24;
-    static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7));
+    static readonly StepCoefficients Coefficients = StepCoefficients.Of(("sparsity", 0.7), (AuxKLoss.Term, 0.25));
 
     static TemporalSparseAutoencoder Build(string boundary, int buffer = 4, bool checkpointing = false,
-        string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3)
+        string activation = "relu", IReadOnlyList<ConsistencyLevel>? levels = null, long seed = 3, bool excludeSpecial = true)
     {
-        var sae = TemporalSparseAutoencoder.Create(Config(DSae, buffer, boundary, checkpointing, activation, 5, levels), DIn, seed);
+        var sae = TemporalSparseAutoencoder.Create(Config(DSae, buffer, boundary, checkpointing, activation, 5, levels, excludeSpecial), DIn, seed);
         Perturb(sae, 11);
         return sae;
     }
@@ -83,6 +83,34 @@ public class TemporalSparseAutoencoderTests
     }
 
     [Theory]
+    [InlineData("none", false)]
+    [InlineData("sentence", true)]
+    public void TopK_aux_k_on_the_convolved_pre_activations_matches_the_naive_reference(string boundary, bool checkpointing)
+    {
+        var sae = Build(boundary, checkpointing: checkpointing, activation: "topk");
+        var batch = Batch(3, 14, DIn, seed: 4);
+        using var dead = torch.zeros(DSae, ScalarType.Bool);
+        dead.narrow(0, 3, 10).fill_(true);
+        var coefficients = StepCoefficients.Of(("sparsity", 0.7), (AuxKLoss.Term, 0.25));
+
+        var h = ReferencePreActivations(sae, batch, boundary);
+        var f = ReferenceFeatures(sae, batch, boundary, topK: 5);
+        var xHat = f.matmul(sae.W_dec) + sae.b_dec;
+        var keep = batch.Special!.logical_not();
+        var expectedAux = AuxKLoss.Compute(h, batch.X - xHat, sae.W_dec, dead, keep);
+        var expected = ReferenceLoss(sae, batch, boundary, coefficients, topK: 5) + 0.25 * expectedAux;
+        var expectedGrads = torch.autograd.grad([expected], sae.parameters().ToArray());
+        var forward = sae.Forward(new SaeStep(batch, coefficients, dead));
+        var actualGrads = torch.autograd.grad([forward.Loss], sae.parameters().ToArray());
+
+        Assert.True(expectedAux.item<float>() > 0);
+        TensorAssert.Close(expectedAux, forward.Terms[AuxKLoss.Term], 1e-5, "aux_k");
+        TensorAssert.Close(expected, forward.Loss, 1e-4, "loss");
+        foreach (var (name, e, a) in sae.named_parameters().Select(p => p.name).Zip(expectedGrads, actualGrads))
+            TensorAssert.Close(e, a, 1e-4, $"gradient of {name}");
+    }
+
+    [Theory]
     [InlineData("none", "relu")]
     [InlineData("sentence", "relu")]
     [InlineData("document", "topk")]
@@ -92,10 +120,12 @@ public class TemporalSparseAutoencoderTests
         var checkpointed = Build(boundary, checkpointing: true, activation: activation);
         var batch = Batch(4, 16, DIn, seed: 6);
         var x = batch.X.requires_grad_(true);
+        using var dead = torch.zeros(DSae, ScalarType.Bool);
+        dead.narrow(0, 0, 6).fill_(true);    // TopK's aux-k takes part too
 
-        var a = plain.Forward(new SaeStep(batch, Coefficients));
+        var a = plain.Forward(new SaeStep(batch, Coefficients, dead));
         var gradsA = torch.autograd.grad([a.Loss], [.. plain.parameters(), x]);
-        var b = checkpointed.Forward(new SaeStep(batch, Coefficients));
+        var b = checkpointed.Forward(new SaeStep(batch, Coefficients, dead));
         var gradsB = torch.autograd.grad([b.Loss], [.. checkpointed.parameters(), x]);
 
         TensorAssert.Close(a.Loss, b.Loss, 1e-5, "loss");
@@ -104,12 +134,13 @@ public class TemporalSparseAutoencoderTests
     }
 
     [Theory]
-    [InlineData("none")]
-    [InlineData("document")]
-    [InlineData("sentence")]
-    public void Streaming_encoder_matches_the_batched_form(string boundary)
+    [InlineData("none", true)]
+    [InlineData("none", false)]
+    [InlineData("document", true)]
+    [InlineData("sentence", true)]
+    public void Streaming_encoder_matches_the_batched_form(string boundary, bool excludeSpecial)
     {
-        var sae = Build(boundary);
+        var sae = Build(boundary, excludeSpecial: excludeSpecial);
         const int b = 3, t = 20;
         var batch = Batch(b, t, DIn, seed: 8);
         using var noGrad = torch.no_grad();
@@ -117,12 +148,38 @@ public class TemporalSparseAutoencoderTests
         using var streaming = new TemporalStreamingEncoder(sae, b);
         var docs = batch.DocumentIds!.data<long>().ToArray();
         var sentences = batch.SentenceIds!.data<long>().ToArray();
+        var special = batch.Special!.data<bool>().ToArray();
         for (int col = 0; col < t; col++)
         {
             var ids = Enumerable.Range(0, b).Select(row => row * t + col).ToArray();
-            var f = streaming.Step(batch.X.select(1, col), ids.Select(i => docs[i]).ToArray(), ids.Select(i => sentences[i]).ToArray());
+            var f = streaming.Step(batch.X.select(1, col), ids.Select(i => docs[i]).ToArray(), ids.Select(i => sentences[i]).ToArray(),
+                ids.Select(i => special[i]).ToArray());
             TensorAssert.Close(batched.select(1, col), f, 1e-6, $"features at t = {col}");
         }
+    }
+
+    [Theory]
+    [InlineData("none", true)]
+    [InlineData("document", true)]
+    [InlineData("none", false)]
+    [InlineData("document", false)]
+    public void A_special_token_reaches_later_codes_only_when_special_tokens_are_kept_in_the_buffer(string boundary, bool excludeSpecial)
+    {
+        var sae = Build(boundary, excludeSpecial: excludeSpecial);
+        var batch = Batch(2, 12, DIn, seed: 5);
+        Assert.True(batch.Special![1, 0].item<bool>(), "every window here opens with a BOS");
+        using var noGrad = torch.no_grad();
+        var before = sae.Encode(batch);
+        var x = batch.X.clone();
+        x[1, 0] = x[1, 0] + torch.randn(DIn, generator: new Generator(12)) * 3;
+        var after = sae.Encode(batch with { X = x });
+
+        Assert.False(Identical(before[1, 0], after[1, 0]), "the BOS's own code follows its activation");
+        // Every document here has at least 3 tokens, so positions 1 and 2 share the BOS's segment and buffer.
+        var later = after[1].narrow(0, 1, 11);
+        if (excludeSpecial) Assert.True(Identical(before[1].narrow(0, 1, 11), later), "later positions changed with the BOS excluded");
+        else Assert.False(Identical(before[1].narrow(0, 1, 3), after[1].narrow(0, 1, 3)), "the BOS should reach positions 1..K-1");
+        Assert.True(Identical(before[0], after[0]), "the other window is untouched");
     }
 
     [Theory]

@@ -51,7 +51,7 @@ internal static class TemporalTestData
     }
 
     public static SaeConfig Config(int dSae, int buffer, string boundary, bool checkpointing = false,
-        string activation = "relu", int k = 4, IReadOnlyList<ConsistencyLevel>? levels = null) => new()
+        string activation = "relu", int k = 4, IReadOnlyList<ConsistencyLevel>? levels = null, bool excludeSpecial = true) => new()
         {
             Architecture = TemporalSparseAutoencoder.RegistryKey,
             DSae = dSae,
@@ -61,6 +61,7 @@ internal static class TemporalTestData
                 Buffer = buffer,
                 Boundary = boundary,
                 GradientCheckpointing = checkpointing,
+                ExcludeSpecialTokens = excludeSpecial,
                 Activation = activation,
                 Levels = levels ?? [new ConsistencyLevel { Fraction = 1, Scales = [1], Weight = 0.5 }],
             },
@@ -91,6 +92,15 @@ internal static class TemporalTestData
     /// <summary>Naive features: an explicit [B, T, K, d_sae] stack of shifted pre-activations, pure autograd.</summary>
     public static Tensor ReferenceFeatures(TemporalSparseAutoencoder sae, ActivationBatch batch, string boundary, int topK = 0)
     {
+        var h = ReferencePreActivations(sae, batch, boundary);
+        if (topK == 0) return torch.nn.functional.relu(h);
+        var (values, indices) = h.topk(topK, -1);
+        return torch.zeros_like(h).scatter(-1, indices, torch.nn.functional.relu(values));
+    }
+
+    /// <summary>Naive h [B, T, d_sae]: the convolution before the activation.</summary>
+    public static Tensor ReferencePreActivations(TemporalSparseAutoencoder sae, ActivationBatch batch, string boundary)
+    {
         int b = (int)batch.X.shape[0], t = (int)batch.X.shape[1], k = sae.Buffer;
         var z = (batch.X - sae.b_dec).matmul(sae.W_enc) + sae.b_enc;              // [B, T, d_sae]
         var shifted = Enumerable.Range(0, k)
@@ -101,12 +111,12 @@ internal static class TemporalTestData
         for (int row = 0; row < b; row++)
             for (int col = 0; col < t; col++)
                 for (int j = 0; j < k; j++)
-                    mask[(row * t + col) * k + j] = SameSegment(batch, boundary, row, col, j) ? 1 : 0;
+                {
+                    bool excluded = j > 0 && sae.ExcludeSpecialTokens && col - j >= 0 && batch.Special is { } s && s[row, col - j].item<bool>();
+                    mask[(row * t + col) * k + j] = SameSegment(batch, boundary, row, col, j) && !excluded ? 1 : 0;
+                }
         var m = torch.tensor(mask, [b, t, k, 1]);
-        var h = (stack * sae.C * m).sum(2);                                         // [B, T, d_sae]
-        if (topK == 0) return torch.nn.functional.relu(h);
-        var (values, indices) = h.topk(topK, -1);
-        return torch.zeros_like(h).scatter(-1, indices, torch.nn.functional.relu(values));
+        return (stack * sae.C * m).sum(2);                                          // [B, T, d_sae]
     }
 
     /// <summary>Naive loss with the same definitions as <see cref="TemporalSparseAutoencoder"/>'s documentation.</summary>
