@@ -65,6 +65,12 @@ sealed class SchemaProperty
     public IReadOnlyList<string>? OneOf { get; init; }
     public bool Required { get; init; }
     public bool Descriptive { get; init; }
+
+    /// <summary>Left out of the canonical form while equal to <see cref="DefaultValue"/> (see <see cref="OmittedAtDefaultAttribute"/>).</summary>
+    public bool OmittedAtDefault { get; init; }
+
+    /// <summary>The key's value in a default instance of its record.</summary>
+    public object? DefaultValue { get; init; }
 }
 
 sealed class SchemaRecord
@@ -155,6 +161,10 @@ static class ManifestSchema
             OneOf = oneOf,
             Required = property.GetCustomAttribute<RequiredKeyAttribute>() is not null,
             Descriptive = property.GetCustomAttribute<DescriptiveAttribute>() is not null,
+            OmittedAtDefault = property.GetCustomAttribute<OmittedAtDefaultAttribute>() is { } omitted
+                ? type.IsScalar ? true : throw new InvalidOperationException($"{recordType.Name}.{property.Name}: [OmittedAtDefault] needs a scalar key.")
+                : false,
+            DefaultValue = type.IsScalar ? property.GetValue(Activator.CreateInstance(recordType)) : null,
         };
     }
 

@@ -34,3 +34,10 @@ public sealed class OneOfAttribute(params string[] values) : Attribute
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class DescriptiveAttribute : Attribute;
+
+/// <summary>
+/// A key added with a default that reproduces earlier behaviour is left out of the canonical form (YAML, JSON and
+/// hash) while it is at that default, so adding it does not change existing manifest hashes or stage keys.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OmittedAtDefaultAttribute : Attribute;
