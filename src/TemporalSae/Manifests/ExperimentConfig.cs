@@ -87,6 +87,12 @@ public sealed record SubjectModelConfig
     [OneOf("float32", "bfloat16")]
     public string Dtype { get; init; } = "float32";
 
+    [Doc("Model shape for `tsae validate`'s estimates before the checkpoint is here: checkpoint (its config.json when present), gpt2 (GPT-2 small) or google/gemma-2-2b; a checkpoint that is present must match it.")]
+    [OneOf("checkpoint", "gpt2", "google/gemma-2-2b")]
+    [OmittedAtDefault]
+    public string Config { get; init; } = "checkpoint";
+
+
     public BuiltinModelConfig Builtin { get; init; } = new();
 }
 
