@@ -62,7 +62,7 @@ public sealed class ValidateCommandTests : IDisposable
         string[] stages = ["data", "subject_model", "activations", "sae", "evals.core", "evals.capability", "evals.unlearning",
             "evals.sparse_probing", "evals.stability", "evals.smoothness", "total"];
         for (int i = 0; i < stages.Length; i++)
-            Assert.Matches($@"^#   {System.Text.RegularExpressions.Regex.Escape(stages[i])} +(peak >= +[\d.]+ GB +)?( {{17}})?time >= +[\d.]+ (s|min|h)", lines[4 + i]);
+            Assert.Matches($@"^#   {System.Text.RegularExpressions.Regex.Escape(stages[i])} +(peak >= +[\d.]+ (GB|MB) +)?( {{17}})?time >= +[\d.]+ (s|min|h)", lines[4 + i]);
         Assert.Contains("peak >=   15.7 GB", lines[5]);  // 10.5 GB of float32 weights read, 5.2 GB of bfloat16 made
         Assert.StartsWith("name: gemma2-2b-baseline", lines[4 + stages.Length]);
     }

@@ -145,7 +145,10 @@ public static class StageEstimates
         return lines;
     }
 
-    public static string Gb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:F1} GB");
+    /// <summary>GB with one decimal, MB below 1 GB (small models read as "0.0 GB" otherwise).</summary>
+    public static string Gb(long bytes) => bytes >= 1e9
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:F1} GB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F0} MB");
 
     public static string Duration(double seconds) => seconds switch
     {

@@ -51,7 +51,7 @@ public sealed record ModelShape(string Source, string ModelType, int Layers, int
     public long LogitBytes(long batch, int contextSize, int computeBytes) => batch * contextSize * (long)Vocab * (computeBytes + 4);
 
     public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{ModelType} {Parameters / 1e9:F2}B parameters, {Layers} blocks, d_model {DModel}, vocabulary {Vocab} ({Source})");
+        $"{ModelType} {(Parameters >= 1e9 ? $"{Parameters / 1e9:F2}B" : $"{Parameters / 1e6:F1}M")} parameters, {Layers} blocks, d_model {DModel}, vocabulary {Vocab} ({Source})");
 
     /// <summary>
     /// The manifest's model shape: the checkpoint's config.json when it is there (and, with subject_model.config set,

@@ -50,7 +50,8 @@ public sealed class SubjectModelStage : Stage
     {
         if (config.SubjectModel.Kind == "builtin") return;
         string folder = CheckpointFolder(config.SubjectModel, environment);
-        ModelShape.Of(config.SubjectModel, environment.RepositoryRoot); // a checkpoint must match subject_model.config
+        if (config.SubjectModel.Config != "checkpoint")
+            ModelShape.Of(config.SubjectModel, environment.RepositoryRoot); // a present checkpoint must match the shape it names
         int full = Tokenizers.Gpt2Tokenizer.VocabularySize;
         if (PublishedModel.TryReadRecord(folder)?["data"]?["bpe_vocab"]?.GetValue<int>() is { } trained && trained != config.Data.BpeVocab)
             throw new InvalidInputException(
