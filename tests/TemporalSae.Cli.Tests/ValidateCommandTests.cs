@@ -49,6 +49,35 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_gemma2_2b_baseline_prints_each_stages_estimated_peak_memory_and_time_before_the_checkpoint_is_here()
+    {
+        string manifest = Path.Combine(Tsae.RepositoryRoot, "experiments", "gemma2-2b-baseline.yaml");
+        var (code, output, error) = Run("validate", manifest);
+        Assert.True(code == 0, error);
+        string[] lines = output.Split('\n');
+        Assert.StartsWith("# sae stage: estimated peak memory of a training step ", lines[1]);
+        Assert.StartsWith("# estimate on this machine, before anything runs (a lower bound", lines[2]);
+        Assert.Matches(@"GEMM \d+ GFLOP/s bfloat16, \d+ float32, memory copy [\d.]+ GB/s", lines[2]);
+        Assert.Equal("# subject model: gemma2 2.61B parameters, 26 blocks, d_model 2304, vocabulary 256000 (google/gemma-2-2b), computed in bfloat16", lines[3]);
+        string[] stages = ["data", "subject_model", "activations", "sae", "evals.core", "evals.capability", "evals.unlearning",
+            "evals.sparse_probing", "evals.stability", "evals.smoothness", "total"];
+        for (int i = 0; i < stages.Length; i++)
+            Assert.Matches($@"^#   {System.Text.RegularExpressions.Regex.Escape(stages[i])} +(peak >= +[\d.]+ (GB|MB) +)?( {{17}})?time >= +[\d.]+ (s|min|h)", lines[4 + i]);
+        Assert.Contains("peak >=   15.7 GB", lines[5]);  // 10.5 GB of float32 weights read, 5.2 GB of bfloat16 made
+        Assert.StartsWith("name: gemma2-2b-baseline", lines[4 + stages.Length]);
+    }
+
+    [Fact]
+    public void A_shape_of_another_kind_than_the_model_is_refused_at_its_key()
+    {
+        string path = Path.Combine(folder, "run.yaml");
+        File.WriteAllText(path, "stages: [data]\nsubject_model: {kind: gpt2, path: x, config: google/gemma-2-2b}\n");
+        var (code, _, error) = Run("validate", path);
+        Assert.Equal(2, code);
+        Assert.Contains("`subject_model.config` is `google/gemma-2-2b`, a gemma2 model, but `subject_model.kind` is `gpt2`.", error);
+    }
+
+    [Fact]
     public void A_run_over_the_memory_limit_exits_2_naming_the_estimate_the_limit_and_the_key()
     {
         string path = Path.Combine(folder, "big.yaml");

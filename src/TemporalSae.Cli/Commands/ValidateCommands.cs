@@ -1,6 +1,9 @@
 using System.CommandLine;
+using TemporalSae.Benchmarks;
 using TemporalSae.Infrastructure;
 using TemporalSae.Manifests;
+using TemporalSae.Models;
+using TemporalSae.Pipeline;
 using TemporalSae.Saes;
 
 namespace TemporalSae.Cli.Commands;
@@ -42,6 +45,8 @@ public static class ValidateCommands
             }
             string[] overrides = parseResult.GetValue(set) ?? [];
             int exit = CliApp.Success;
+            // Measured once per compute dtype for all the files of one command.
+            var machines = new Dictionary<string, MachineThroughput>();
             foreach (string path in paths)
             {
                 try
@@ -53,6 +58,7 @@ public static class ValidateCommands
                         stdout.WriteLine("# " + (manifest.SaeMemory?.Summary ??
                             "sae stage: peak memory not estimated yet: d_in comes from the checkpoint's config.json, which is not readable " +
                             "here (the sae stage estimates it and checks training.memory_limit_mb before it trains)"));
+                    WriteEstimates(manifest, stdout, machines);
                     stdout.Write(manifest.CanonicalYaml);
                 }
                 catch (InvalidInputException e)
@@ -65,5 +71,35 @@ public static class ValidateCommands
             return exit;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Each stage's estimated peak memory and time for a checkpoint model whose shape is known now (its config.json,
+    /// or subject_model.config); the built-in model trains here instead (`tsae bench builtin-lm` projects that).
+    /// </summary>
+    static void WriteEstimates(LoadedManifest manifest, TextWriter stdout, Dictionary<string, MachineThroughput> machines)
+    {
+        ExperimentConfig config = manifest.Config;
+        if (config.SubjectModel.Kind == "builtin" || !config.Stages.Contains("subject_model")) return;
+        string root = RunEnvironment.FindRepositoryRoot(Path.GetDirectoryName(Path.GetFullPath(manifest.Path))!);
+        ModelShape? shape;
+        try { shape = ModelShape.Of(config.SubjectModel, root); }
+        catch (InvalidInputException e) when (config.SubjectModel.Config == "checkpoint")
+        {
+            // The checkpoint's config.json is the loader's to judge; without an estimate the manifest is still valid.
+            stdout.WriteLine($"# stage estimates not made: {e.Message}");
+            return;
+        }
+        if (shape is null)
+        {
+            stdout.WriteLine("# stage estimates not made: the model's shape comes from the checkpoint's config.json, which is not readable here; " +
+                             "set subject_model.config (gpt2 or google/gemma-2-2b) to estimate before the checkpoint is here");
+            return;
+        }
+        string dtype = config.SubjectModel.Dtype;
+        if (!machines.TryGetValue(dtype, out MachineThroughput? machine))
+            machines[dtype] = machine = MachineThroughput.Measure(dtype);
+        foreach (string line in StageEstimates.Lines(shape, dtype, StageEstimates.For(config, shape, manifest.SaeMemory, machine), machine))
+            stdout.WriteLine(line);
     }
 }

@@ -25,8 +25,8 @@ public static class HeldoutAnalysis
         "unknown id of the subject model (one id for many GPT-2 ids); the bigram is scored on exactly these positions";
 
     /// <summary>
-    /// Spectrum and cross-entropies for GPT-2 ids <paramref name="heldoutIds"/> [N, T] (int64) with their special
-    /// flags <paramref name="special"/> [N, T] (bool), the bigram fitted on GPT-2 ids <paramref name="trainIds"/> [M, T].
+    /// Spectrum and cross-entropies for corpus token ids <paramref name="heldoutIds"/> [N, T] (int64) with their special
+    /// flags <paramref name="special"/> [N, T] (bool), the bigram fitted on the corpus ids <paramref name="trainIds"/> [M, T].
     /// Runs <paramref name="batchSize"/> windows per forward pass, fewer when their logits would exceed LogitBudget.
     /// Returns the stage result's "spectrum" and "heldout_cross_entropy" objects.
     /// </summary>

@@ -1,15 +1,14 @@
-// Cuts a split's token stream into fixed-length context windows that start with <|endoftext|>, the way GPT-2 saw
-// text in training and the way SAELens batches it (prepend BOS, never two BOS in a row).
-
-using TemporalSae.Tokenizers;
+// Cuts a split's token stream into fixed-length context windows that start with the tokenizer's BOS (GPT-2:
+// <|endoftext|>, Gemma-2: <bos>), the way the models saw text in training and the way SAELens batches it (prepend
+// BOS, never two BOS in a row).
 
 namespace TemporalSae.Data;
 
 /// <summary>
 /// <see cref="Count"/> windows of <see cref="ContextSize"/> tokens, flattened row-major in <see cref="Tokens"/>
 /// ([Count * ContextSize]). Windows are consecutive and non-overlapping over the stream: from the current stream
-/// position p, if stream[p] is already &lt;|endoftext|&gt; the window is stream[p, p+T); otherwise it is a BOS
-/// (&lt;|endoftext|&gt;, special, POS "none", document/sentence/label of stream[p]) followed by stream[p, p+T-1).
+/// position p, if stream[p] is already the BOS the window is stream[p, p+T); otherwise it is a BOS (special,
+/// POS "none", document/sentence/label of stream[p]) followed by stream[p, p+T-1).
 /// The stream position then moves past the tokens taken; a final partial window is dropped.
 /// </summary>
 public sealed class ContextWindows
@@ -25,14 +24,14 @@ public sealed class ContextWindows
     public int Count { get; }
     public int ContextSize { get; }
 
-    public static ContextWindows Cut(TokenMetadata stream, int contextSize)
+    public static ContextWindows Cut(TokenMetadata stream, int contextSize, int bosId)
     {
         if (contextSize < 2) throw new ArgumentOutOfRangeException(nameof(contextSize), "a context window needs at least 2 tokens");
         var starts = new List<(int Position, bool AddBos)>();
         int p = 0;
         while (p < stream.Count)
         {
-            bool startsWithBos = stream.Special[p] && stream.TokenIds[p] == Gpt2Tokenizer.EndOfText;
+            bool startsWithBos = stream.Special[p] && stream.TokenIds[p] == bosId;
             int take = startsWithBos ? contextSize : contextSize - 1;
             if (p + take > stream.Count) break;
             starts.Add((p, !startsWithBos));
@@ -45,7 +44,7 @@ public sealed class ContextWindows
             int offset = w * contextSize;
             if (addBos)
             {
-                tokens.Set(offset, Gpt2Tokenizer.EndOfText, stream.DocumentIds[position], stream.SentenceIds[position],
+                tokens.Set(offset, bosId, stream.DocumentIds[position], stream.SentenceIds[position],
                     stream.LabelIds[position], TokenizedCorpus.NoPos, special: true);
                 stream.CopyTo(position, tokens, offset + 1, contextSize - 1);
             }

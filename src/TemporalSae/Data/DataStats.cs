@@ -9,7 +9,7 @@ namespace TemporalSae.Data;
 /// <summary>
 /// One row of counts. Words are Brown's tokens, punctuation included (the corpus's own count: 1,161,192 in all), and
 /// for the untagged sources words and punctuation marks counted the same way (<see cref="Sources.SentenceSplitter.CountWords"/>);
-/// tokens are GPT-2 BPE tokens of the documents, without the &lt;|endoftext|&gt; separators.
+/// tokens are the corpus tokenizer's tokens of the documents, without the BOS separators.
 /// </summary>
 public sealed record DataCounts(string Name, int Documents, int Sentences, long Words, long Tokens);
 
@@ -27,7 +27,7 @@ public sealed record DataStats(IReadOnlyList<DataCounts> Splits, DataCounts Tota
         foreach (Split split in Enum.GetValues<Split>())
         {
             splitRows.Add(Count(split.ToString().ToLowerInvariant(), corpus.Documents.Where(d => splits[d.Id] == split)));
-            windows.Add(ContextWindows.Cut(corpus.Stream(splits, split), contextSize).Count);
+            windows.Add(ContextWindows.Cut(corpus.Stream(splits, split), contextSize, corpus.BosId).Count);
         }
         DataGroup Group(string name, string source, Func<DocumentInfo, bool> member)
         {

@@ -1,5 +1,5 @@
-// Every chosen source's documents as GPT-2 tokens, each carrying document, sentence, label, POS tag and special flag;
-// split streams are built from it by joining documents with <|endoftext|>.
+// Every chosen source's documents as tokens of the corpus tokenizer (GPT-2's BPE or the subject model's own), each
+// carrying document, sentence, label, POS tag and special flag; split streams join documents with the tokenizer's BOS.
 
 using TemporalSae.Data.Sources;
 using TemporalSae.Infrastructure;
@@ -21,7 +21,7 @@ public sealed record DocumentInfo(int Id, string Name, int SourceId, int LabelId
 /// sentence of the first sentence that ends after the token starts, and (Brown) the POS tag of the first word whose
 /// characters it overlaps (so " Jury" gets Jury's tag; a token spanning two words, e.g. '."', gets the first word's).
 /// A token overlapping no word (whitespace only, e.g. the "\n" between paragraphs) gets POS "none" and, by the same
-/// rule, the sentence that follows: GPT-2 attaches leading whitespace to what follows. Tokens of an untagged source
+/// rule, the sentence that follows: GPT-2 and SentencePiece ('▁') attach leading whitespace to what follows. Tokens of an untagged source
 /// get POS "absent". Labels are numbered in order of first appearance, sources in registry order, so Brown's ids
 /// are the same whichever other sources a run adds.
 /// </summary>
@@ -37,8 +37,9 @@ public sealed class TokenizedCorpus
     public const string AbsentPosTag = "absent";
 
     internal TokenizedCorpus(string sourceKey, IReadOnlyList<string> sources, IReadOnlyList<string> labels, IReadOnlyList<int> labelSources,
-        IReadOnlyList<string> posTags, IReadOnlyList<DocumentInfo> documents, TokenMetadata tokens)
+        IReadOnlyList<string> posTags, IReadOnlyList<DocumentInfo> documents, TokenMetadata tokens, int bosId = Gpt2Tokenizer.EndOfText)
     {
+        BosId = bosId;
         SourceKey = sourceKey;
         Sources = sources;
         Labels = labels;
@@ -64,13 +65,22 @@ public sealed class TokenizedCorpus
     public IReadOnlyList<DocumentInfo> Documents { get; }
     public TokenMetadata Tokens { get; }
 
+    /// <summary>
+    /// The tokenizer's BOS id, which opens every document in a split stream and every context window. Not in the token
+    /// file (whose format predates it): the data stage records it beside the file when it is not GPT-2's.
+    /// </summary>
+    public int BosId { get; }
+
+    /// <summary>The same corpus with another BOS id (the one recorded beside its token file).</summary>
+    public TokenizedCorpus WithBosId(int bosId) => new(SourceKey, Sources, Labels, LabelSources, PosTags, Documents, Tokens, bosId);
+
     public int SentenceCount => Documents.Sum(d => d.SentenceCount);
     public long WordCount => Documents.Sum(d => (long)d.WordCount);
 
     /// <summary>Whether a POS id is a real tag (not "none" and not "absent").</summary>
     public static bool IsTagged(short posId) => posId > AbsentPos;
 
-    public static TokenizedCorpus Tokenize(IReadOnlyList<SourceDocument> sourceDocuments, Gpt2Tokenizer tokenizer, string sourceKey = "")
+    public static TokenizedCorpus Tokenize(IReadOnlyList<SourceDocument> sourceDocuments, ITextTokenizer tokenizer, string sourceKey = "")
     {
         var posTags = new List<string> { NoPosTag, AbsentPosTag };
         var posIds = new Dictionary<string, short>(StringComparer.Ordinal) { [NoPosTag] = NoPos, [AbsentPosTag] = AbsentPos };
@@ -118,7 +128,7 @@ public sealed class TokenizedCorpus
 
         var all = TokenMetadata.Empty(firstToken);
         foreach (DocumentInfo info in documents) perDocument[info.Id].CopyTo(0, all, info.FirstToken, info.TokenCount);
-        return new TokenizedCorpus(sourceKey, sources, labels, labelSources, posTags, documents, all);
+        return new TokenizedCorpus(sourceKey, sources, labels, labelSources, posTags, documents, all, tokenizer.BosId);
 
         int LabelId(string label, int sourceId, string document)
         {
@@ -151,7 +161,7 @@ public sealed class TokenizedCorpus
         DocumentSplit.Assign(Documents.Select(d => d.Name).ToArray(), Documents.Select(d => d.LabelId).ToArray(), trainFraction, valFraction, seed);
 
     /// <summary>
-    /// The token stream of one split: its documents in corpus order, each preceded by &lt;|endoftext|&gt; (special,
+    /// The token stream of one split: its documents in corpus order, each preceded by the BOS id (special,
     /// POS "none", with the document, first sentence and label of the document it opens).
     /// </summary>
     public TokenMetadata Stream(IReadOnlyList<Split> splits, Split which)
@@ -162,7 +172,7 @@ public sealed class TokenizedCorpus
         int position = 0;
         foreach (DocumentInfo d in chosen)
         {
-            stream.Set(position++, Gpt2Tokenizer.EndOfText, d.Id, d.FirstSentence, (short)d.LabelId, NoPos, special: true);
+            stream.Set(position++, BosId, d.Id, d.FirstSentence, (short)d.LabelId, NoPos, special: true);
             Tokens.CopyTo(d.FirstToken, stream, position, d.TokenCount);
             position += d.TokenCount;
         }

@@ -67,9 +67,9 @@ public sealed class EvalInputs : IDisposable
     /// <summary>Held-out (test split) windows up to <paramref name="tokenBudget"/> tokens, stratified by label and document.</summary>
     public EvalWindows TestWindows(long tokenBudget) => EvalWindows.FromSplit(Data, Split.Test, contextSize, tokenBudget, WindowSeed);
 
-    /// <summary>The hook's activation [B, T, d] for GPT-2 ids [B, T]; the pass stops after the hook's block.</summary>
-    public TorchSharp.torch.Tensor HookActivations(TorchSharp.torch.Tensor gpt2Ids) =>
-        Subject.Model.Forward(Subject.ToModelIds(gpt2Ids), new ResidHook(Layer, StopAfter: true)).ResidPost!;
+    /// <summary>The hook's activation [B, T, d] for corpus token ids [B, T]; the pass stops after the hook's block.</summary>
+    public TorchSharp.torch.Tensor HookActivations(TorchSharp.torch.Tensor tokenIds) =>
+        Subject.Model.Forward(Subject.ToModelIds(tokenIds), new ResidHook(Layer, StopAfter: true)).ResidPost!;
 
     /// <summary>Both passes of one batch (see <see cref="SplicedForward"/>).</summary>
     public SplicedForward Splice(EvalBatch batch, TorchSharp.torch.Tensor modelIds, bool excludeSpecialTokens) =>

@@ -41,21 +41,22 @@ public sealed class EvalWindows(TokenMetadata tokens, int count, int contextSize
     }
 }
 
-/// <summary>One batch of windows: GPT-2 ids, boundary ids and special flags as [B, T] tensors.</summary>
+/// <summary>One batch of windows: the corpus tokenizer's ids, boundary ids and special flags as [B, T] tensors.</summary>
 public sealed class EvalBatch
 {
     public EvalBatch(TokenMetadata tokens, int rows, int contextSize)
     {
         Tokens = tokens;
         long[] shape = [rows, contextSize];
-        Gpt2Ids = tensor(tokens.TokenIds.Select(i => (long)i).ToArray(), shape);
+        TokenIds = tensor(tokens.TokenIds.Select(i => (long)i).ToArray(), shape);
         DocumentIds = tensor(tokens.DocumentIds.Select(i => (long)i).ToArray(), shape);
         SentenceIds = tensor(tokens.SentenceIds.Select(i => (long)i).ToArray(), shape);
         Special = tensor(tokens.Special, shape);
     }
 
     public TokenMetadata Tokens { get; }
-    public Tensor Gpt2Ids { get; }
+    /// <summary>Ids of the corpus tokenizer (GPT-2's BPE or the subject model's own); the model's own ids via LoadedSubjectModel.ToModelIds.</summary>
+    public Tensor TokenIds { get; }
     public Tensor DocumentIds { get; }
     public Tensor SentenceIds { get; }
     public Tensor Special { get; }

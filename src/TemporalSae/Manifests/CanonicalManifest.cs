@@ -10,7 +10,8 @@ namespace TemporalSae.Manifests;
 
 // The canonical form of a resolved config: every key (defaults included) in schema declaration order, snake_case,
 // one fixed spelling per value. Two manifests that resolve to the same values give the same text whatever their
-// comments, key order, number spelling or extends chain; the manifest hash is taken over this form.
+// comments, key order, number spelling or extends chain; the manifest hash is taken over this form. A key marked
+// [OmittedAtDefault] is left out while at its default, so adding such a key does not change existing hashes.
 
 public static partial class CanonicalManifest
 {
@@ -53,6 +54,7 @@ public static partial class CanonicalManifest
         foreach (var property in record.Properties)
         {
             object value = property.Property.GetValue(instance)!;
+            if (AtOmittedDefault(property, value)) continue;
             switch (property.Type.Kind)
             {
                 case ValueKind.Record:
@@ -76,6 +78,8 @@ public static partial class CanonicalManifest
         }
     }
 
+    static bool AtOmittedDefault(SchemaProperty property, object value) => property.OmittedAtDefault && Equals(value, property.DefaultValue);
+
     /// <summary>A value in YAML flow style: `42`, `1e-7`, `npm`, `"${GPT2_DIR}"`, `[data, sae]`, `{fraction: 1.0}`.</summary>
     internal static string Flow(SchemaType type, object value) => type.Kind switch
     {
@@ -85,7 +89,7 @@ public static partial class CanonicalManifest
         ValueKind.Long => ((long)value).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ValueKind.Double => ManifestScalars.FormatDouble((double)value),
         ValueKind.List => "[" + string.Join(", ", ((IList)value).Cast<object>().Select(item => Flow(type.Item!, item))) + "]",
-        _ => "{" + string.Join(", ", type.Record!.Properties.Select(p => $"{p.Key}: {Flow(p.Type, p.Property.GetValue(value)!)}")) + "}",
+        _ => "{" + string.Join(", ", type.Record!.Properties.Where(p => !AtOmittedDefault(p, p.Property.GetValue(value)!)).Select(p => $"{p.Key}: {Flow(p.Type, p.Property.GetValue(value)!)}")) + "}",
     };
 
     /// <summary>Plain when the text cannot be read as anything else, double-quoted (JSON escapes) otherwise.</summary>
@@ -102,7 +106,7 @@ public static partial class CanonicalManifest
     {
         var json = new JsonObject();
         foreach (var property in record.Properties)
-            if (includeDescriptive || !property.Descriptive)
+            if ((includeDescriptive || !property.Descriptive) && !AtOmittedDefault(property, property.Property.GetValue(instance)!))
                 json[property.Key] = ValueToJson(property.Type, property.Property.GetValue(instance)!, includeDescriptive);
         return json;
     }

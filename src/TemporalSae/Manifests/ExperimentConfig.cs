@@ -63,7 +63,12 @@ public sealed record DataConfig
     [Range(258, 50257)]
     public int BpeVocab { get; init; } = 50257;
 
-    [Doc("Tokens per context window (GPT-2 style, windows start with <|endoftext|>).")]
+    [Doc("Tokenizer of the corpus: auto (the subject model's own when its checkpoint folder has tokenizer files, GPT-2: vocab.json + merges.txt, Gemma-2: tokenizer.model; else GPT-2's BPE), gpt2 (GPT-2's BPE from data.source, cut by bpe_vocab) or subject_model (the checkpoint's files, an error when they are missing).")]
+    [OneOf("auto", "gpt2", "subject_model")]
+    [OmittedAtDefault]
+    public string Tokenizer { get; init; } = "auto";
+
+    [Doc("Tokens per context window; every window starts with the tokenizer's BOS (GPT-2: <|endoftext|>, Gemma-2: <bos>).")]
     [Range(8, 4096)]
     public int ContextSize { get; init; } = 128;
 }
@@ -81,6 +86,12 @@ public sealed record SubjectModelConfig
     [Doc("Compute precision of the subject model.")]
     [OneOf("float32", "bfloat16")]
     public string Dtype { get; init; } = "float32";
+
+    [Doc("Model shape for `tsae validate`'s estimates before the checkpoint is here: checkpoint (its config.json when present), gpt2 (GPT-2 small) or google/gemma-2-2b; a checkpoint that is present must match it.")]
+    [OneOf("checkpoint", "gpt2", "google/gemma-2-2b")]
+    [OmittedAtDefault]
+    public string Config { get; init; } = "checkpoint";
+
 
     public BuiltinModelConfig Builtin { get; init; } = new();
 }

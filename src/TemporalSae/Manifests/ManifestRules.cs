@@ -106,6 +106,11 @@ static partial class ManifestRules
             throw ManifestErrors.At(at.Of("subject_model.kind"), $"`subject_model.kind` is `{model.Kind}` but `subject_model.path` is empty.",
                 "Set `subject_model.path` to the Hugging Face checkpoint folder, e.g. `${GPT2_DIR}` (expanded when the stage runs).");
         CheckEnvironmentSyntax(model.Path, "subject_model.path", at);
+        string? configType = model.Config switch { "google/gemma-2-2b" => "gemma2", "gpt2" => "gpt2", _ => null };
+        if (configType is not null && configType != model.Kind)
+            throw ManifestErrors.At(at.Of("subject_model.config"),
+                $"`subject_model.config` is `{model.Config}`, a {configType} model, but `subject_model.kind` is `{model.Kind}`.",
+                $"Expected a shape of the kind the run loads, or `checkpoint` (the checkpoint's config.json).");
         var builtin = model.Builtin;
         if (builtin.Width % builtin.Heads != 0)
             throw ManifestErrors.At(at.Of("subject_model.builtin.heads"),

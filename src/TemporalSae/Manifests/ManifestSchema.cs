@@ -67,6 +67,12 @@ sealed class SchemaProperty
     public bool Descriptive { get; init; }
     /// <summary>The stage a section configures ([ConfiguresStage]); null for keys every run hashes.</summary>
     public string? Stage { get; init; }
+
+    /// <summary>Left out of the canonical form while equal to <see cref="DefaultValue"/> (see <see cref="OmittedAtDefaultAttribute"/>).</summary>
+    public bool OmittedAtDefault { get; init; }
+
+    /// <summary>The key's value in a default instance of its record.</summary>
+    public object? DefaultValue { get; init; }
 }
 
 sealed class SchemaRecord
@@ -158,6 +164,10 @@ static class ManifestSchema
             Required = property.GetCustomAttribute<RequiredKeyAttribute>() is not null,
             Descriptive = property.GetCustomAttribute<DescriptiveAttribute>() is not null,
             Stage = property.GetCustomAttribute<ConfiguresStageAttribute>()?.Stage,
+            OmittedAtDefault = property.GetCustomAttribute<OmittedAtDefaultAttribute>() is { } omitted
+                ? type.IsScalar ? true : throw new InvalidOperationException($"{recordType.Name}.{property.Name}: [OmittedAtDefault] needs a scalar key.")
+                : false,
+            DefaultValue = type.IsScalar ? property.GetValue(Activator.CreateInstance(recordType)) : null,
         };
     }
 

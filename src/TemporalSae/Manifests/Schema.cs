@@ -44,3 +44,10 @@ public sealed class ConfiguresStageAttribute(string stage) : Attribute
 {
     public string Stage { get; } = stage;
 }
+
+/// <summary>
+/// A key added with a default that reproduces earlier behaviour is left out of the canonical form (YAML, JSON and
+/// hash) while it is at that default, so adding it does not change existing manifest hashes or stage keys.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OmittedAtDefaultAttribute : Attribute;

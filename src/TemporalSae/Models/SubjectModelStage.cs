@@ -50,6 +50,8 @@ public sealed class SubjectModelStage : Stage
     {
         if (config.SubjectModel.Kind == "builtin") return;
         string folder = CheckpointFolder(config.SubjectModel, environment);
+        if (config.SubjectModel.Config != "checkpoint")
+            ModelShape.Of(config.SubjectModel, environment.RepositoryRoot); // a present checkpoint must match the shape it names
         int full = Tokenizers.Gpt2Tokenizer.VocabularySize;
         if (PublishedModel.TryReadRecord(folder)?["data"]?["bpe_vocab"]?.GetValue<int>() is { } trained && trained != config.Data.BpeVocab)
             throw new InvalidInputException(
@@ -63,10 +65,6 @@ public sealed class SubjectModelStage : Stage
         if (config.SubjectModel.Kind == "gpt2" && !reduced && config.Data.BpeVocab != full)
             throw new InvalidInputException(
                 $"data.bpe_vocab is {config.Data.BpeVocab}, but {folder} is a GPT-2 with the full vocabulary, which reads GPT-2's whole BPE; set data.bpe_vocab: {full}");
-        if (config.SubjectModel.Kind == "gemma2")
-            throw new InvalidInputException(
-                "subject_model.kind: gemma2 checkpoints load and run (tsae activations), but the data stage tokenises the corpus with " +
-                "GPT-2's BPE only, so a Gemma-2 experiment cannot run yet; use kind: gpt2 or builtin");
     }
 
     public override JsonObject Build(StageContext context, string folder)
@@ -165,11 +163,14 @@ public sealed class SubjectModelStage : Stage
     };
 }
 
-/// <summary>A subject model with the id map its inputs need (GPT-2 ids from the data stage -> model ids).</summary>
+/// <summary>
+/// A subject model with the id map its inputs need: the data stage's ids are the model's own, except for a model
+/// with a reduced vocabulary (the built-in one), which maps GPT-2 ids to its ids.
+/// </summary>
 public sealed record LoadedSubjectModel(ISubjectModel Model, VocabMap? Vocab) : IDisposable
 {
-    /// <summary>GPT-2 token ids [.., T] (int64) as the model's own ids.</summary>
-    public Tensor ToModelIds(Tensor gpt2Ids) => Vocab is null ? gpt2Ids.alias() : Vocab.ToModel(gpt2Ids);
+    /// <summary>Corpus token ids [.., T] (int64) as the model's own ids.</summary>
+    public Tensor ToModelIds(Tensor tokenIds) => Vocab is null ? tokenIds.alias() : Vocab.ToModel(tokenIds);
 
     public void Dispose() => Model.Dispose();
 }

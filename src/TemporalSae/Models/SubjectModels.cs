@@ -53,12 +53,14 @@ public static class SubjectModels
 
     /// <summary>
     /// The residual-stream width of the manifest's subject model when it is known before any stage runs: the built-in
-    /// model's width, or the hidden size in config.json of a checkpoint folder that is present. Null otherwise (the
-    /// subject_model stage reports what is missing).
+    /// model's width, the hidden size in config.json of a checkpoint folder that is present, or that of the shape
+    /// subject_model.config names. Null otherwise (the subject_model stage reports what is missing).
     /// </summary>
     public static int? DModelOf(Manifests.SubjectModelConfig config, string repositoryRoot)
     {
         if (config.Kind == "builtin") return config.Builtin.Width;
+        // Before the checkpoint is here, subject_model.config names the shape.
+        if (config.Config != "checkpoint" && ModelShape.Of(config, repositoryRoot) is { } shape) return shape.DModel;
         string folder;
         try { folder = Manifests.EnvironmentExpansion.Expand(config.Path, "subject_model.path"); }
         catch (InvalidInputException) { return null; }

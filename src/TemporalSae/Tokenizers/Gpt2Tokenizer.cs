@@ -7,20 +7,36 @@ using TemporalSae.Infrastructure;
 
 namespace TemporalSae.Tokenizers;
 
-/// <summary>A BPE token of a text: its id and its [Start, End) character span in that text.</summary>
-public readonly record struct TextToken(int Id, int Start, int End);
-
 /// <summary>GPT-2 tokenisation with character offsets; no prefix space and no BOS/EOS added implicitly.</summary>
-public sealed class Gpt2Tokenizer
+public sealed class Gpt2Tokenizer : ITextTokenizer
 {
-    /// <summary>&lt;|endoftext|&gt;: GPT-2's document separator, used here as BOS of every context window.</summary>
+    /// <summary>&lt;|endoftext|&gt; in GPT-2's own vocabulary: its document separator, used as BOS of every context window.</summary>
     public const int EndOfText = 50256;
 
+    public const string EndOfTextToken = "<|endoftext|>";
+
+    /// <summary>GPT-2's vocabulary size.</summary>
     public const int VocabularySize = 50257;
 
     readonly CodeGenTokenizer tokenizer;
 
-    Gpt2Tokenizer(CodeGenTokenizer tokenizer) => this.tokenizer = tokenizer;
+    Gpt2Tokenizer(CodeGenTokenizer tokenizer, string vocabPath)
+    {
+        this.tokenizer = tokenizer;
+        // A checkpoint's vocab.json need not be GPT-2's own, so the BOS id is looked up, not assumed.
+        if (!tokenizer.Vocabulary.TryGetValue(EndOfTextToken, out int bos))
+            throw new InvalidInputException($"{vocabPath} has no {EndOfTextToken} token; GPT-2-style windows start with it, so a byte-level BPE vocabulary must hold it.");
+        BosId = bos;
+        vocabularySize = tokenizer.Vocabulary.Values.Max() + 1;
+    }
+
+    public string Kind => "gpt2_bpe";
+    public int BosId { get; }
+    public string BosToken => EndOfTextToken;
+
+    // Explicit: the name VocabularySize is GPT-2's constant.
+    readonly int vocabularySize;
+    int ITextTokenizer.VocabularySize => vocabularySize;
 
     /// <summary>
     /// GPT-2's tokenizer, or with <paramref name="vocabularySize"/> below 50,257 GPT-2's BPE cut to its first
@@ -36,7 +52,7 @@ public sealed class Gpt2Tokenizer
         {
             using Stream vocab = vocabularySize == VocabularySize ? File.OpenRead(vocabPath) : CutVocabulary(vocabPath, vocabularySize);
             using Stream merges = vocabularySize == VocabularySize ? File.OpenRead(mergesPath) : CutMerges(mergesPath, vocabularySize - 257);
-            return new Gpt2Tokenizer(CodeGenTokenizer.Create(vocab, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false));
+            return new Gpt2Tokenizer(CodeGenTokenizer.Create(vocab, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false), vocabPath);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or System.Text.Json.JsonException or InvalidOperationException)
         {

@@ -24,7 +24,7 @@ public class ContextWindowsTests
     public void Windows_start_with_bos_and_take_the_next_tokens_of_the_stream()
     {
         // Stream: E 1 2 3 4 5 6 E 7 8 | windows of 4: [E 1 2 3] [E 4 5 6] [E 7 8 ...] dropped (too short).
-        ContextWindows windows = ContextWindows.Cut(Stream(6, 2), 4);
+        ContextWindows windows = ContextWindows.Cut(Stream(6, 2), 4, Gpt2Tokenizer.EndOfText);
         Assert.Equal(2, windows.Count);
         Assert.Equal([50256, 1, 2, 3, 50256, 4, 5, 6], windows.Tokens.TokenIds);
         Assert.Equal([true, false, false, false, true, false, false, false], windows.Tokens.Special);
@@ -38,7 +38,7 @@ public class ContextWindowsTests
     public void A_window_that_reaches_a_separator_uses_it_as_its_bos()
     {
         // Stream: E 1 2 E 3 4 5 6 | windows of 3: [E 1 2] [E 3 4] [E 5 6].
-        ContextWindows windows = ContextWindows.Cut(Stream(2, 4), 3);
+        ContextWindows windows = ContextWindows.Cut(Stream(2, 4), 3, Gpt2Tokenizer.EndOfText);
         Assert.Equal([50256, 1, 2, 50256, 3, 4, 50256, 5, 6], windows.Tokens.TokenIds);
         Assert.Equal([0, 0, 0, 1, 1, 1, 1, 1, 1], windows.Tokens.DocumentIds);
         for (int w = 0; w < windows.Count; w++)

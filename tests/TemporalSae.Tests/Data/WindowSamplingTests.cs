@@ -23,7 +23,7 @@ public class WindowSamplingTests
             for (int d = 0; d < count; d++, document++)
                 for (int t = 0; t < perDocument; t++, p++)
                     stream.Set(p, t == 0 ? Gpt2Tokenizer.EndOfText : 100 + t, document, document, label, 2, special: t == 0);
-        ContextWindows windows = ContextWindows.Cut(stream, Context);
+        ContextWindows windows = ContextWindows.Cut(stream, Context, Gpt2Tokenizer.EndOfText);
         Assert.Equal(documents * windowsPerDocument, windows.Count);
         return windows;
     }

@@ -35,7 +35,7 @@ public sealed class CapabilityEvalStage : EvalStage
             foreach (EvalBatch batch in windows.Batches(capability.BatchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
+                Tensor ids = inputs.Subject.ToModelIds(batch.TokenIds);
                 var spliced = inputs.Splice(batch, ids, excludeSpecial);
                 accuracy.Add(ids, excludeSpecial ? batch.Special : zeros_like(batch.Special), spliced.Clean.Logits!, spliced.SplicedLogits);
             }

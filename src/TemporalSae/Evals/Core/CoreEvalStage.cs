@@ -59,7 +59,7 @@ public sealed class CoreEvalStage : EvalStage
                 foreach (EvalBatch batch in windows.Batches(core.BatchSize))
                 {
                     using var scope = NewDisposeScope();
-                    Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
+                    Tensor ids = inputs.Subject.ToModelIds(batch.TokenIds);
                     var spliced = inputs.Splice(batch, ids, core.ExcludeSpecialTokens);
                     Tensor ablatedLogits = inputs.Subject.Model.Forward(ids, new ResidHook(inputs.Layer, Replace: r => zeros_like(r))).Logits!;
                     Tensor keep = core.ExcludeSpecialTokens ? batch.Special.logical_not() : ones_like(batch.Special);
@@ -108,7 +108,7 @@ public sealed class CoreEvalStage : EvalStage
             foreach (EvalBatch batch in windows.Batches(core.BatchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor f = inputs.Sae.Encode(batch.Activations(inputs.HookActivations(batch.Gpt2Ids)));  // [B, T, d_sae]
+                Tensor f = inputs.Sae.Encode(batch.Activations(inputs.HookActivations(batch.TokenIds)));  // [B, T, d_sae]
                 Tensor keep = core.ExcludeSpecialTokens ? batch.Special.logical_not() : ones_like(batch.Special);
                 active += f.ne(0).sum(-1)[keep].to(ScalarType.Float64).sum().item<double>();
                 tokens += keep.sum().item<long>();

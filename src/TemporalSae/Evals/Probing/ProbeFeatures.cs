@@ -24,8 +24,8 @@ public sealed record ProbeFeatures(FeatureMatrix WindowModel, FeatureMatrix Wind
             foreach (EvalBatch batch in plan.Windows.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
-                int rows = (int)batch.Gpt2Ids.shape[0];
-                Tensor x = inputs.HookActivations(batch.Gpt2Ids);                                                        // [B, T, d]
+                int rows = (int)batch.TokenIds.shape[0];
+                Tensor x = inputs.HookActivations(batch.TokenIds);                                                        // [B, T, d]
                 Tensor f = inputs.ScaledFeatures(batch.Activations(x));                                                  // [B, T, d_sae]
                 CopyRows(MeanPool(x, batch.Special), windowModel, start);
                 CopyRows(MeanPool(f, batch.Special), windowSae, start);

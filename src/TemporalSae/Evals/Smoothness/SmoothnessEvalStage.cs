@@ -26,7 +26,7 @@ public sealed class SmoothnessEvalStage : EvalStage
             foreach (EvalBatch batch in inputs.TestWindows(smoothness.Tokens).Batches(smoothness.BatchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor x = inputs.HookActivations(batch.Gpt2Ids);
+                Tensor x = inputs.HookActivations(batch.TokenIds);
                 Tensor f = inputs.ScaledFeatures(batch.Activations(x));                         // [B, T, d_sae]
                 measure.Add(f, smoothness.Segment == "document" ? batch.DocumentIds : batch.SentenceIds, batch.Special);
             }

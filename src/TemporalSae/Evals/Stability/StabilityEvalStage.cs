@@ -1,6 +1,6 @@
 // The stability evaluation stage: the last token of each held-out (test split) window is a target; its features with
 // the full window are compared with its features when the model and the SAE see only the last w tokens. The truncated
-// input starts with <|endoftext|>, as every window the model was trained and evaluated on does (without it the first
+// input starts with the tokenizer's BOS, as every window the model was trained and evaluated on does (without it the first
 // kept token would become the attention sink and every position would shift); so w counts real tokens of context.
 // Features are f_i ||W_dec,i|| (EvalInputs.ScaledFeatures), so the cosine weighs latents by what they write.
 using System.Globalization;
@@ -38,16 +38,16 @@ public sealed class StabilityEvalStage : EvalStage
             {
                 using var scope = NewDisposeScope();
                 int last = windows.ContextSize - 1;
-                int[] rows = Enumerable.Range(0, (int)batch.Gpt2Ids.shape[0]).Where(r => !batch.Tokens.Special[r * windows.ContextSize + last]).ToArray();
+                int[] rows = Enumerable.Range(0, (int)batch.TokenIds.shape[0]).Where(r => !batch.Tokens.Special[r * windows.ContextSize + last]).ToArray();
                 if (rows.Length == 0) continue;
                 int[] sentenceDistance = rows.Select(r => Distance(batch.Tokens.SentenceIds, batch.Tokens.Special, r, windows.ContextSize)).ToArray();
                 int[] documentDistance = rows.Select(r => Distance(batch.Tokens.DocumentIds, batch.Tokens.Special, r, windows.ContextSize)).ToArray();
                 Tensor keep = tensor(rows.Select(r => (long)r).ToArray());
-                Tensor full = TargetFeatures(inputs, batch.Gpt2Ids, batch.DocumentIds, batch.SentenceIds, batch.Special).index_select(0, keep);
+                Tensor full = TargetFeatures(inputs, batch.TokenIds, batch.DocumentIds, batch.SentenceIds, batch.Special).index_select(0, keep);
                 foreach (int w in stability.Windows)
                 {
                     Tensor truncated = TargetFeatures(inputs,
-                        WithBos(batch.Gpt2Ids, w, Gpt2Tokenizer.EndOfText), WithBos(batch.DocumentIds, w), WithBos(batch.SentenceIds, w),
+                        WithBos(batch.TokenIds, w, inputs.Data.Corpus.BosId), WithBos(batch.DocumentIds, w), WithBos(batch.SentenceIds, w),
                         cat([ones(batch.Special.shape[0], 1, dtype: ScalarType.Bool), batch.Special.narrow(1, windows.ContextSize - w, w)], 1));
                     measure.Add(w, full, truncated.index_select(0, keep), sentenceDistance, documentDistance);
                 }
@@ -56,10 +56,10 @@ public sealed class StabilityEvalStage : EvalStage
         return ToJson(measure, stability.Windows);
     }
 
-    /// <summary>Features [B, d_sae] of the last position of gpt2Ids [B, T], the SAE seeing the whole sequence.</summary>
-    static Tensor TargetFeatures(EvalInputs inputs, Tensor gpt2Ids, Tensor documentIds, Tensor sentenceIds, Tensor special)
+    /// <summary>Features [B, d_sae] of the last position of tokenIds [B, T], the SAE seeing the whole sequence.</summary>
+    static Tensor TargetFeatures(EvalInputs inputs, Tensor tokenIds, Tensor documentIds, Tensor sentenceIds, Tensor special)
     {
-        Tensor x = inputs.HookActivations(gpt2Ids);
+        Tensor x = inputs.HookActivations(tokenIds);
         Tensor f = inputs.ScaledFeatures(new ActivationBatch(x, documentIds, sentenceIds, special));  // [B, T, d_sae]
         return f.select(1, -1);                                                                   // [B, d_sae]
     }

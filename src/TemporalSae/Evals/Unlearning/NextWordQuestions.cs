@@ -8,11 +8,10 @@
 // word-initial tokens of the answer's class in the training split.
 using TemporalSae.Data;
 using TemporalSae.Data.Sources;
-using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Evals.Unlearning;
 
-/// <summary>One question: prompt tokens (with metadata, starting with &lt;|endoftext|&gt;), and four GPT-2 ids, the answer first.</summary>
+/// <summary>One question: prompt tokens (with metadata, starting with the BOS), and four corpus token ids, the answer first.</summary>
 public sealed record NextWordQuestion(int Genre, TokenMetadata Prompt, int[] Choices);
 
 public static class NextWordQuestions
@@ -25,9 +24,10 @@ public static class NextWordQuestions
     /// <param name="test">The held-out stream questions come from.</param>
     /// <param name="train">The training stream distractors come from.</param>
     /// <param name="posTags">The corpus' Brown tags by POS id.</param>
-    /// <param name="inVocabulary">Whether the subject model has its own id for a GPT-2 id.</param>
+    /// <param name="inVocabulary">Whether the subject model has its own id for a corpus token id.</param>
+    /// <param name="bosId">The corpus tokenizer's BOS, which opens every prompt.</param>
     public static IReadOnlyList<NextWordQuestion> Build(TokenMetadata test, TokenMetadata train, IReadOnlyList<string> posTags,
-        int genres, int perGenre, int context, Func<int, bool> inVocabulary, long seed)
+        int genres, int perGenre, int context, Func<int, bool> inVocabulary, int bosId, long seed)
     {
         int[] classOfPos = posTags.Select(tag => AnswerClasses.ToList().IndexOf(BrownTagset.Coarse(tag))).ToArray();
         int[][] pools = DistractorPools(train, classOfPos, inVocabulary);
@@ -51,7 +51,7 @@ public static class NextWordQuestions
                 int p = candidates[pick];
                 int[] pool = pools[classOfPos[test.PosIds[p]]].Where(id => id != test.TokenIds[p]).ToArray();
                 random.Shuffle(pool.AsSpan());
-                questions.Add(new NextWordQuestion(genre, Prompt(test, p, context), [test.TokenIds[p], .. pool.Take(3)]));
+                questions.Add(new NextWordQuestion(genre, Prompt(test, p, context, bosId), [test.TokenIds[p], .. pool.Take(3)]));
             }
         }
         return questions;
@@ -61,12 +61,12 @@ public static class NextWordQuestions
         !tokens.Special[p] && TokenizedCorpus.IsTagged(tokens.PosIds[p]) && p > 0
         && (tokens.Special[p - 1] || tokens.PosIds[p - 1] != tokens.PosIds[p] || tokens.SentenceIds[p - 1] != tokens.SentenceIds[p]);
 
-    /// <summary>&lt;|endoftext|&gt; (with the first prompt token's document, sentence and genre) and the context tokens before p.</summary>
-    static TokenMetadata Prompt(TokenMetadata tokens, int p, int context)
+    /// <summary>The BOS (with the first prompt token's document, sentence and genre) and the context tokens before p.</summary>
+    static TokenMetadata Prompt(TokenMetadata tokens, int p, int context, int bosId)
     {
         var prompt = TokenMetadata.Empty(context + 1);
         int first = p - context;
-        prompt.Set(0, Gpt2Tokenizer.EndOfText, tokens.DocumentIds[first], tokens.SentenceIds[first], tokens.LabelIds[first], TokenizedCorpus.NoPos, special: true);
+        prompt.Set(0, bosId, tokens.DocumentIds[first], tokens.SentenceIds[first], tokens.LabelIds[first], TokenizedCorpus.NoPos, special: true);
         tokens.CopyTo(first, prompt, 1, context);
         return prompt;
     }

@@ -37,7 +37,7 @@ public sealed class UnlearningEvalStage : EvalStage
         TokenizedCorpus corpus = inputs.Data.Corpus;
 
         var questions = NextWordQuestions.Build(inputs.Data.Stream(Split.Test), inputs.Data.Stream(Split.Train), corpus.PosTags,
-            corpus.Labels.Count, config.QuestionsPerGenre, config.QuestionContext, InVocabulary(inputs.Subject), context.Seed);
+            corpus.Labels.Count, config.QuestionsPerGenre, config.QuestionContext, InVocabulary(inputs.Subject), corpus.BosId, context.Seed);
         bool[] answered = Answers(inputs, questions, config.BatchSize, clamp: null);
         var kept = questions.Where((_, i) => answered[i]).ToList();
         AtomicFile.WriteAllText(Path.Combine(folder, QuestionsFile), string.Concat(questions.Select((q, i) => ResultJson.SerializeLine(new JsonObject
@@ -190,7 +190,7 @@ public sealed class UnlearningEvalStage : EvalStage
             foreach (EvalBatch batch in windows.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor x = inputs.HookActivations(batch.Gpt2Ids);
+                Tensor x = inputs.HookActivations(batch.TokenIds);
                 Tensor f = inputs.Sae.Encode(batch.Activations(x));                             // [B, T, d_sae]
                 Tensor side = SideMask(batch, inSide);                                            // [B, T]
                 fired.add_(f.gt(0).logical_and(side.unsqueeze(-1)).sum([0, 1]).to_type(ScalarType.Float64));
@@ -210,7 +210,7 @@ public sealed class UnlearningEvalStage : EvalStage
             foreach (EvalBatch batch in windows.Batches(batchSize))
             {
                 using var scope = NewDisposeScope();
-                Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
+                Tensor ids = inputs.Subject.ToModelIds(batch.TokenIds);
                 Tensor logits = Logits(inputs, batch, ids, clamp);                                 // [B, T, V]
                 long t = ids.shape[1];
                 Tensor logProbs = logits.narrow(1, 0, t - 1).log_softmax(-1);                      // [B, T-1, V]
@@ -238,7 +238,7 @@ public sealed class UnlearningEvalStage : EvalStage
                 var prompts = TokenMetadata.Empty(group.Count * length);
                 for (int q = 0; q < group.Count; q++) group[q].Prompt.CopyTo(0, prompts, q * length, length);
                 var batch = new EvalBatch(prompts, group.Count, length);
-                Tensor ids = inputs.Subject.ToModelIds(batch.Gpt2Ids);
+                Tensor ids = inputs.Subject.ToModelIds(batch.TokenIds);
                 Tensor last = Logits(inputs, batch, ids, clamp).select(1, length - 1);           // [Q, V]
                 Tensor choices = inputs.Subject.ToModelIds(tensor(group.SelectMany(q => q.Choices.Select(c => (long)c)).ToArray(), [group.Count, 4]));
                 long[] best = last.gather(-1, choices).argmax(-1).data<long>().ToArray();        // [Q]: 0 is the answer

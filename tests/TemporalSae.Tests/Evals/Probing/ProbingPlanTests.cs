@@ -23,7 +23,7 @@ public sealed class ProbingPlanTests
             tokens.Set(p++, Gpt2Tokenizer.EndOfText, firstDocument + d, 0, genre, TokenizedCorpus.NoPos, special: true);
             for (int i = 0; i < documents[d].Tokens; i++) tokens.Set(p++, 10 + i, firstDocument + d, 0, genre, (short)(2 + i % 3), special: false);
         }
-        return ContextWindows.Cut(tokens, T);
+        return ContextWindows.Cut(tokens, T, Gpt2Tokenizer.EndOfText);
     }
 
     static readonly ContextWindows Train = Split(0, (0, 200), (1, 150), (2, 100), (0, 60));

@@ -87,7 +87,7 @@ public sealed class UnlearningTests
     {
         TokenMetadata test = Stream(60, 0), train = Stream(300, 0);
         Func<int, bool> inVocabulary = id => id != 101;                                         // one noun the model lacks
-        var questions = NextWordQuestions.Build(test, train, Tags, genres: 2, perGenre: 5, context: 8, inVocabulary, seed: 11);
+        var questions = NextWordQuestions.Build(test, train, Tags, genres: 2, perGenre: 5, context: 8, inVocabulary, Gpt2Tokenizer.EndOfText, seed: 11);
 
         Assert.Equal(10, questions.Count);
         Assert.Contains(train.TokenIds, id => id == 101);
@@ -103,9 +103,9 @@ public sealed class UnlearningTests
             Assert.Equal(Gpt2Tokenizer.EndOfText, q.Prompt.TokenIds[0]);
             Assert.All(Enumerable.Range(0, 9), i => Assert.Equal(q.Genre, q.Prompt.LabelIds[i]));
         }
-        var again = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, seed: 11);
+        var again = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, Gpt2Tokenizer.EndOfText, seed: 11);
         Assert.Equal(questions.Select(q => string.Join(",", q.Choices)), again.Select(q => string.Join(",", q.Choices)));
-        var other = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, seed: 12);
+        var other = NextWordQuestions.Build(test, train, Tags, 2, 5, 8, inVocabulary, Gpt2Tokenizer.EndOfText, seed: 12);
         Assert.NotEqual(questions.Select(q => string.Join(",", q.Choices)), other.Select(q => string.Join(",", q.Choices)));
     }
 
