@@ -107,7 +107,8 @@ public sealed class TinyEvaluationsRun : IDisposable
           builtin: {layers: 3, width: 32, heads: 2, vocab: 512, steps: 4, batch_size: 4, warmup_steps: 1, require_beats_bigram: false}
         activations: {train_tokens: 65536, hook: blocks.2.hook_resid_post}
         sae: {d_sae: 64}
-        training: {tokens: 32000, batch_size: 64, checkpoint_every: 0, lr_warmup_steps: 5, l1_warmup_steps: 5}
+        # A light L1 penalty: at the default the tiny SAE's latents all die within its 500 steps, and there is nothing to measure.
+        training: {tokens: 32000, batch_size: 64, checkpoint_every: 0, lr_warmup_steps: 5, l1_warmup_steps: 5, l1_coefficient: 1}
         evals:
           core: {tokens: 2048}
           capability: {tokens: 2048}
