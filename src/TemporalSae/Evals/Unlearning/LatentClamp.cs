@@ -52,9 +52,11 @@ public static class LatentClamp
 
 /// <summary>
 /// One latent added beside an SAE for the evaluation's controls. Decoder row W = mu_F - mu_R (for the positive
-/// control, the difference of the forget and retain mean activations); it fires past the midpoint of the two means
-/// along its direction u = W / ||W||: g = ReLU(u . x - u . (mu_F + mu_R) / 2) / ||W||, so g W is the part of x along
-/// u beyond the midpoint, and the clamp (to -m / ||W||) writes -m u where it fires, exactly as for an SAE latent.
+/// control, the difference of the forget and retain mean activations); along its direction u = W / ||W|| it fires
+/// past a threshold c, g = ReLU(u . x - c) / ||W||, so g W is the part of x along u beyond c, and the clamp (to
+/// -m / ||W||) writes -m u where it fires, exactly as for an SAE latent. c is the midpoint u . (mu_F + mu_R) / 2, raised
+/// when needed so that the latent fires on at most a given fraction of retain tokens: the rule SAE latents must pass
+/// to be chosen, without which a direction that separates the means still fires on many retain tokens.
 /// </summary>
 public sealed class PlantedLatent : IDisposable
 {
@@ -69,7 +71,7 @@ public sealed class PlantedLatent : IDisposable
     /// <summary>Unit direction u [d].</summary>
     public Tensor Direction { get; }
 
-    /// <summary>u . (mu_F + mu_R) / 2.</summary>
+    /// <summary>c: the latent fires where u . x > c.</summary>
     public double Threshold { get; }
 
     /// <summary>W [d].</summary>
@@ -77,26 +79,32 @@ public sealed class PlantedLatent : IDisposable
 
     public double DecoderNorm { get; }
 
-    /// <summary>The forget-specific direction: W = mu_F - mu_R.</summary>
-    public static PlantedLatent FromMeans(Tensor forgetMean, Tensor retainMean)
+    /// <summary>The forget-specific direction W = mu_F - mu_R, firing on at most <paramref name="retainRate"/> of <paramref name="retainSample"/> [N, d].</summary>
+    public static PlantedLatent FromMeans(Tensor forgetMean, Tensor retainMean, Tensor retainSample, double retainRate)
     {
         using var scope = NewDisposeScope();
         Tensor difference = (forgetMean - retainMean).to_type(ScalarType.Float32);      // [d]
-        return Along(difference / difference.norm(), difference.norm().item<float>(), forgetMean, retainMean);
+        return Along(difference / difference.norm(), difference.norm().item<float>(), forgetMean, retainMean, retainSample, retainRate);
     }
 
-    /// <summary>The irrelevant control: a seeded random direction with the same decoder norm and midpoint rule.</summary>
-    public static PlantedLatent Random(Tensor forgetMean, Tensor retainMean, long seed)
+    /// <summary>The irrelevant control: a seeded random direction with the same decoder norm and threshold rule.</summary>
+    public static PlantedLatent Random(Tensor forgetMean, Tensor retainMean, Tensor retainSample, double retainRate, long seed)
     {
         using var scope = NewDisposeScope();
         Tensor random = randn(forgetMean.shape, ScalarType.Float32, generator: new Generator((ulong)seed));
-        return Along(random / random.norm(), (forgetMean - retainMean).to_type(ScalarType.Float32).norm().item<float>(), forgetMean, retainMean);
+        return Along(random / random.norm(), (forgetMean - retainMean).to_type(ScalarType.Float32).norm().item<float>(), forgetMean, retainMean,
+            retainSample, retainRate);
     }
 
-    static PlantedLatent Along(Tensor unit, double norm, Tensor forgetMean, Tensor retainMean)
+    static PlantedLatent Along(Tensor unit, double norm, Tensor forgetMean, Tensor retainMean, Tensor retainSample, double retainRate)
     {
-        double threshold = (unit.to_type(ScalarType.Float64) * (forgetMean + retainMean).to_type(ScalarType.Float64)).sum().item<double>() / 2;
-        return new PlantedLatent(unit.detach().clone().DetachFromDisposeScope(), threshold, (unit * norm).detach().clone().DetachFromDisposeScope());
+        double midpoint = (unit.to_type(ScalarType.Float64) * (forgetMean + retainMean).to_type(ScalarType.Float64)).sum().item<double>() / 2;
+        double[] projections = matmul(retainSample.to_type(ScalarType.Float32), unit).to_type(ScalarType.Float64).data<double>().ToArray();
+        Array.Sort(projections);
+        // The smallest c with #{u . x > c} <= retainRate N on the sample.
+        int allowed = (int)Math.Floor(retainRate * projections.Length);
+        double quantile = projections.Length == 0 ? double.NegativeInfinity : projections[projections.Length - 1 - Math.Min(allowed, projections.Length - 1)];
+        return new PlantedLatent(unit.detach().clone().DetachFromDisposeScope(), Math.Max(midpoint, quantile), (unit * norm).detach().clone().DetachFromDisposeScope());
     }
 
     /// <summary>g [B, T] for activations [B, T, d].</summary>

@@ -81,8 +81,9 @@ public sealed class UnlearningEvalStage : EvalStage
         }
 
         ContextWindows validation = inputs.Data.Windows(Split.Val, contextSize), test = inputs.Data.Windows(Split.Test, contextSize);
-        SideStatistics forgetStats = Statistics(inputs, SideWindows(validation, InForget, config.SparsityTokens, inputs.WindowSeed), InForget, config.BatchSize);
-        SideStatistics retainStats = Statistics(inputs, SideWindows(validation, InRetain, config.SparsityTokens, inputs.WindowSeed), InRetain, config.BatchSize);
+        using SideStatistics forgetStats = Statistics(inputs, SideWindows(validation, InForget, config.SparsityTokens, inputs.WindowSeed), InForget, config.BatchSize);
+        using SideStatistics retainStats = Statistics(inputs, SideWindows(validation, InRetain, config.SparsityTokens, inputs.WindowSeed), InRetain, config.BatchSize,
+            keepSample: true);
         EvalWindows forgetText = SideWindows(test, InForget, config.CrossEntropyTokens, inputs.WindowSeed);
         EvalWindows retainText = SideWindows(test, InRetain, config.CrossEntropyTokens, inputs.WindowSeed);
         double forgetCe = CrossEntropy(inputs, forgetText, InForget, config.BatchSize, clamp: null);
@@ -125,7 +126,17 @@ public sealed class UnlearningEvalStage : EvalStage
                     {
                         // Nothing qualifies: the model is unchanged, so every kept question is still answered.
                         scoredSettings.Add((1, 1));
-                        setting = new JsonObject { ["multiplier"] = multiplier, ["forget_accuracy"] = 1.0, ["retain_accuracy"] = 1.0 };
+                        (double low, double high) = Wilson(retainQuestions.Count, retainQuestions.Count);
+                        setting = new JsonObject
+                        {
+                            ["multiplier"] = multiplier,
+                            ["forget_accuracy"] = 1.0,
+                            ["retain_accuracy"] = 1.0,
+                            ["retain_accuracy_wilson95"] = new JsonArray(low, high),
+                            ["retain_flips"] = 0,
+                            ["forget_ce_increase"] = 0.0,
+                            ["retain_ce_increase"] = 0.0,
+                        };
                     }
                     else
                     {
@@ -145,8 +156,9 @@ public sealed class UnlearningEvalStage : EvalStage
         summary["settings"] = settings;
         summary["selected_latents"] = selected;
 
-        using var forgetMean = forgetStats.MeanActivation;
-        using var retainMean = retainStats.MeanActivation;
+        Tensor forgetMean = forgetStats.MeanActivation, retainMean = retainStats.MeanActivation, retainSample = retainStats.Sample!;
+        // The controls may fire on as much retain text as the loosest threshold lets an SAE latent fire on.
+        double retainRate = config.RetainThresholds.Max();
         JsonObject Control(PlantedLatent planted, string direction)
         {
             var scored = new List<(double Forget, double Retain)>();
@@ -156,15 +168,16 @@ public sealed class UnlearningEvalStage : EvalStage
             {
                 ["direction"] = direction,
                 ["decoder_norm"] = planted.DecoderNorm,
+                ["threshold"] = planted.Threshold,
                 ["forget_firing_rate"] = FiringRate(inputs, planted, forgetStats.Windows, InForget, config.BatchSize),
                 ["retain_firing_rate"] = FiringRate(inputs, planted, retainStats.Windows, InRetain, config.BatchSize),
                 ["unlearning_score"] = Score(scored),
                 ["settings"] = rows,
             };
         }
-        using (var planted = PlantedLatent.FromMeans(forgetMean, retainMean))
+        using (var planted = PlantedLatent.FromMeans(forgetMean, retainMean, retainSample, retainRate))
             summary["positive_control"] = Control(planted, "forget mean activation minus retain mean activation (validation split)");
-        using (var random = PlantedLatent.Random(forgetMean, retainMean, ContentHash.DeriveSeed(context.Seed, RandomControlSeedName)))
+        using (var random = PlantedLatent.Random(forgetMean, retainMean, retainSample, retainRate, ContentHash.DeriveSeed(context.Seed, RandomControlSeedName)))
             summary["random_control"] = Control(random, "a seeded random direction with the same decoder norm");
         return summary;
     }
@@ -313,13 +326,22 @@ public sealed class UnlearningEvalStage : EvalStage
         tensor(batch.Tokens.LabelIds.Select((g, i) => !batch.Tokens.Special[i] && inSide(g)).ToArray(), batch.Special.shape);
 
     /// <param name="FiringRates">Per latent, the fraction of the side's tokens where its scaled value is positive.</param>
-    /// <param name="MeanActivation">The side's mean activation at the hook [d] (the caller disposes it).</param>
-    sealed record SideStatistics(EvalWindows Windows, double[] FiringRates, Tensor MeanActivation);
+    /// <param name="MeanActivation">The side's mean activation at the hook [d].</param>
+    /// <param name="Sample">The side's activations [N, d] when asked for, else null.</param>
+    sealed record SideStatistics(EvalWindows Windows, double[] FiringRates, Tensor MeanActivation, Tensor? Sample) : IDisposable
+    {
+        public void Dispose()
+        {
+            MeanActivation.Dispose();
+            Sample?.Dispose();
+        }
+    }
 
-    static SideStatistics Statistics(EvalInputs inputs, EvalWindows windows, Func<int, bool> inSide, int batchSize)
+    static SideStatistics Statistics(EvalInputs inputs, EvalWindows windows, Func<int, bool> inSide, int batchSize, bool keepSample = false)
     {
         using var fired = zeros(inputs.Sae.DSae, ScalarType.Float64);
         Tensor? sum = null;
+        var sample = new List<Tensor>();
         long tokens = 0;
         using (no_grad())
         {
@@ -333,11 +355,14 @@ public sealed class UnlearningEvalStage : EvalStage
                 Tensor batchSum = x.to_type(ScalarType.Float64).mul(side.unsqueeze(-1)).sum([0, 1]);   // [d]
                 if (sum is null) sum = batchSum.DetachFromDisposeScope();
                 else sum.add_(batchSum);
+                if (keepSample) sample.Add(x[side].DetachFromDisposeScope());                       // [n, d]
                 tokens += side.sum().item<long>();
             }
         }
         using Tensor total = sum ?? zeros(inputs.Sae.DIn, ScalarType.Float64);
-        return new SideStatistics(windows, (fired / Math.Max(tokens, 1)).data<double>().ToArray(), (total / Math.Max(tokens, 1)).to_type(ScalarType.Float32));
+        Tensor? kept = keepSample ? (sample.Count == 0 ? zeros(0, inputs.Sae.DIn) : cat(sample, 0)) : null;
+        foreach (Tensor t in sample) t.Dispose();
+        return new SideStatistics(windows, (fired / Math.Max(tokens, 1)).data<double>().ToArray(), (total / Math.Max(tokens, 1)).to_type(ScalarType.Float32), kept);
     }
 
     /// <summary>The fraction of the side's tokens where a planted latent fires.</summary>

@@ -280,8 +280,9 @@ public sealed class UnlearningTests
         Assert.Equal(1.0, SyntheticKnowledge.Accuracy(world.Retain, world.RetainReadout));
         using var forgetMean = world.Forget.mean([0, 1]);
         using var retainMean = world.Retain.mean([0, 1]);
+        using var retainSample = world.Retain.squeeze(1);
 
-        using (var planted = PlantedLatent.FromMeans(forgetMean, retainMean))
+        using (var planted = PlantedLatent.FromMeans(forgetMean, retainMean, retainSample, 0.01))
         {
             var settings = world.Sweep(sae, norms, planted);
             Assert.All(settings, s => Assert.Equal(1.0, s.Retain));
@@ -290,7 +291,9 @@ public sealed class UnlearningTests
         }
         foreach (long seed in new long[] { 1, 2, 3 })
         {
-            using var random = PlantedLatent.Random(forgetMean, retainMean, seed);
+            using var random = PlantedLatent.Random(forgetMean, retainMean, retainSample, 0.01, seed);
+            using (var firesOnRetain = random.Encode(world.Retain).gt(0).to_type(ScalarType.Float64).mean())
+                Assert.True(firesOnRetain.item<double>() <= 0.01, "a control latent fires on at most the loosest retain threshold's share of retain tokens");
             var settings = world.Sweep(sae, norms, random);
             double score = UnlearningEvalStage.Score(settings);
             Assert.True(score <= 0.2, $"random control (seed {seed}) scored {score}: {string.Join(", ", settings)}");
