@@ -304,7 +304,7 @@ public sealed class UnlearningEvalStage : EvalStage
     /// Windows of a split whose first content token is on the side, in WindowSampling's stratified order, until they
     /// hold <paramref name="budget"/> of the side's non-special tokens.
     /// </summary>
-    static EvalWindows SideWindows(ContextWindows windows, Func<int, bool> inSide, long budget, long seed)
+    public static EvalWindows SideWindows(ContextWindows windows, Func<int, bool> inSide, long budget, long seed)
     {
         var picked = new List<int>();
         long tokens = 0;

@@ -1,4 +1,5 @@
 using TemporalSae.Data;
+using TemporalSae.Evals;
 using TemporalSae.Evals.Unlearning;
 using TemporalSae.Manifests;
 using TemporalSae.Saes;
@@ -324,5 +325,23 @@ public sealed class UnlearningTests
             UnlearningEvalStage.Sides(new UnlearningEvalConfig { Forget = "science_fiktion" }, corpus));
         Assert.Contains("evals.unlearning.forget", unknown.Message);
         Assert.Contains("moby_dick", unknown.Message);
+    }
+
+    [Fact]
+    public void Side_texts_come_in_the_stratified_order_across_documents_not_as_a_splits_first_windows()
+    {
+        // Label 0 (4 documents of 45 tokens, 3 windows of 15 + <|endoftext|> each), then label 1 (4 more documents).
+        var stream = TokenMetadata.Empty(8 * 45);
+        for (int i = 0; i < stream.Count; i++)
+            stream.Set(i, 300 + i % 10, i / 45, i / 15, (short)(i / 180), TokenizedCorpus.AbsentPos, special: false);
+        ContextWindows windows = ContextWindows.Cut(stream, 16);
+        // Two windows' worth of label-0 tokens: from two documents, and never a label-1 window.
+        EvalWindows chosen = UnlearningEvalStage.SideWindows(windows, label => label == 0, budget: 30, seed: 5);
+        Assert.Equal(2, chosen.Count);
+        Assert.Equal(2, Enumerable.Range(0, chosen.Count).Select(w => chosen.Tokens.DocumentIds[w * 16 + 1]).Distinct().Count());
+        Assert.All(Enumerable.Range(0, chosen.Tokens.Count), i => Assert.Equal(0, chosen.Tokens.LabelIds[i]));
+        EvalWindows retain = UnlearningEvalStage.SideWindows(windows, label => label == 1, budget: 1000, seed: 5);
+        Assert.Equal(12, retain.Count);
+        Assert.All(Enumerable.Range(0, retain.Tokens.Count), i => Assert.Equal(1, retain.Tokens.LabelIds[i]));
     }
 }
