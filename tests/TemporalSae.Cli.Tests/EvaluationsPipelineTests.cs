@@ -46,6 +46,9 @@ public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFix
         var unlearning = run.Evals["unlearning"]!;
         int answered = unlearning["questions"]!["forget"]!["answered_clean"]!.GetValue<int>();
         Assert.InRange(answered, 0, unlearning["questions"]!["forget"]!["built"]!.GetValue<int>());
+        Assert.Equal("moby_dick", unlearning["forget"]!.GetValue<string>());
+        Assert.InRange(unlearning["questions"]!["forget"]!["mean_log_odds"]!.GetValue<double>(), 1.0, 100);
+        Assert.InRange(unlearning["questions"]!["forget_test_documents"]!.GetValue<int>(), 5, 1000);
         if (unlearning["unlearning"]!["unlearning_score"] is null)
         {
             Assert.NotNull(unlearning["not_scored"]);
@@ -54,6 +57,15 @@ public sealed class EvaluationsPipelineTests(TinyEvaluationsRun run) : IClassFix
         Assert.InRange(unlearning["unlearning"]!["unlearning_score"]!.GetValue<double>(), 0, 1);
         // 2 retain thresholds x 2 feature counts x 2 multipliers.
         Assert.Equal(8, unlearning["settings"]!.AsArray().Count);
+        // Only latents that fire on forget text are clamped, so a setting reports how many it really chose.
+        foreach (var setting in unlearning["settings"]!.AsArray())
+            Assert.InRange(setting!["n_selected"]!.GetValue<int>(), 0, setting["n_features"]!.GetValue<int>());
+        foreach (string control in new[] { "positive_control", "random_control" })
+        {
+            Assert.InRange(unlearning[control]!["unlearning_score"]!.GetValue<double>(), 0, 1);
+            Assert.Equal(2, unlearning[control]!["settings"]!.AsArray().Count);
+        }
+        Assert.Equal(unlearning["questions"]!["retain"]!["answered_clean"]!.GetValue<int>(), unlearning["retain_bar"]!["retain_questions"]!.GetValue<int>());
     }
 
     [Fact]
@@ -115,6 +127,7 @@ public sealed class TinyEvaluationsRun : IDisposable
           stability: {targets: 16, windows: [8, 127]}
           smoothness: {tokens: 2048}
           sparse_probing: {train_examples_per_class: 16, test_examples_per_class: 8, k_values: [1, 5]}
-          unlearning: {sparsity_tokens: 2048, questions_per_genre: 16, cross_entropy_tokens: 1024, multipliers: [25, 200]}
+          # A 4-step model on a 512-id vocabulary: few forget-specific words are in it, so a lower bar and fewer questions.
+          unlearning: {sparsity_tokens: 2048, forget_questions: 16, retain_questions: 16, min_questions: 8, min_log_odds: 1.0, cross_entropy_tokens: 1024, multipliers: [25, 200]}
         """;
 }

@@ -111,11 +111,12 @@ public static class StageEstimates
         Eval("capability", evals.Capability.Enabled, evals.Capability.BatchSize, true, 2, 0, 2.0 * evals.Capability.Tokens,
             $"2 full passes over {Tokens(evals.Capability.Tokens)} tokens");
         UnlearningEvalConfig u = evals.Unlearning;
-        int settings = u.RetainThresholds.Count * u.FeatureCounts.Count * u.Multipliers.Count;
-        // Brown's 15 genres; every setting scores the forget genre's questions and as many retain questions.
-        double questionTokens = (u.QuestionContext + 1.0) * u.QuestionsPerGenre * (15 + 2.0 * settings);
-        Eval("unlearning", u.Enabled, u.BatchSize, true, 1, 2.0 * u.SparsityTokens, questionTokens + 2.0 * u.CrossEntropyTokens * (settings + 1),
-            $"{settings} settings: questions, firing rates and {Tokens(u.CrossEntropyTokens)} cross-entropy tokens per side each");
+        // The clean model, every setting, and the planted and random controls at every multiplier score all questions
+        // and the cross-entropy texts of both sides.
+        int settings = u.RetainThresholds.Count * u.FeatureCounts.Count * u.Multipliers.Count, scored = 1 + settings + 2 * u.Multipliers.Count;
+        double questionTokens = (u.QuestionContext + 1.0) * (u.ForgetQuestions + u.RetainQuestions) * scored;
+        Eval("unlearning", u.Enabled, u.BatchSize, true, 1, 2.0 * u.SparsityTokens, questionTokens + 2.0 * u.CrossEntropyTokens * scored,
+            $"{settings} settings and 2 controls: questions, firing rates and {Tokens(u.CrossEntropyTokens)} cross-entropy tokens per side each");
         SparseProbingEvalConfig p = evals.SparseProbing;
         double probeTokens = 2.0 * (p.TrainExamplesPerClass + p.TestExamplesPerClass) * t;
         Eval("sparse_probing", p.Enabled, p.BatchSize, false, 0, probeTokens, 0, $"at least {Tokens(probeTokens)} tokens to the hook (one task's windows)");

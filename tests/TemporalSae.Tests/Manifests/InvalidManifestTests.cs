@@ -18,6 +18,13 @@ public sealed class InvalidManifestTests : IDisposable
     [InlineData("training:\n  learnign_rate: 1e-3\n", 2, 3, "unknown key `training.learnign_rate`", "Did you mean `learning_rate`?")]
     [InlineData("training:\n  learningRate: 1e-3\n", 2, 3, "unknown key `training.learningRate`", "Did you mean `learning_rate`?")]
     [InlineData("evals:\n  extends: _base.yaml\n", 2, 3, "unknown key `evals.extends`", "Keys of `evals`: core, capability, unlearning, sparse_probing, stability, smoothness.")]
+    // The genre keys the unlearning evaluation replaced by forget / retain / forget_questions / retain_questions.
+    [InlineData("evals:\n  unlearning:\n    forget_genre: news\n", 3, 5, "unknown key `evals.unlearning.forget_genre`")]
+    [InlineData("evals:\n  unlearning:\n    questions_per_genre: 100\n", 3, 5, "unknown key `evals.unlearning.questions_per_genre`")]
+    [InlineData("stages: [data, subject_model, activations, sae, evals]\ndata:\n  sources: [brown]\n", 3, 12,
+        "`evals.unlearning.forget` is `moby_dick`, a source that `data.sources` (brown) does not read", "Add moby_dick to `data.sources`")]
+    [InlineData("stages: [data, subject_model, activations, sae, evals]\nevals:\n  unlearning:\n    forget_questions: 50\n", 4, 23,
+        "`evals.unlearning.forget_questions` is 50, below `evals.unlearning.min_questions` (100)", "Raise `evals.unlearning.forget_questions`")]
     [InlineData("sae:\n  temporal:\n    levels: [{fraction: 1.0, scale: [1]}]\n", 3, 30,
         "unknown key `sae.temporal.levels[0].scale`", "Did you mean `scales`?")]
     // Wrong types.

@@ -1,67 +1,202 @@
 // Four-choice next-word questions for the unlearning evaluation (SAEBench's unlearning, on open data): a prompt of
-// held-out text, the word that follows it, and three distractors of the same part of speech. Built from token metadata
-// alone, deterministically for a seed.
+// held-out text, the one-token word that follows it, and three distractors of the same frequency class. Forget
+// answers are words specific to the forget set (high forget-vs-retain log-odds on the training split), so a question
+// tests what the model knows of the forget text rather than of English; retain answers are any other words. Built
+// from token metadata and token text alone, deterministically for a seed.
 //
-// A token starts a word when the token before it carries another POS tag (tokens of one word share their word's tag),
-// is special, or lies in another sentence; positions where that cannot be told are never used. Answers are content
-// words (NOUN, VERB, ADJ, ADV), where what a model knows of a genre shows. Distractors come from the most frequent
-// word-initial tokens of the answer's class in the training split.
+// A word starts at a sentence start, after a special or whitespace-only token, at a token whose text opens with
+// whitespace (GPT-2 folds the space into the next word's first token), next to a punctuation token, and in Brown
+// where the POS tag changes. A word is lexical when its first token holds a letter; punctuation is never an answer.
 using TemporalSae.Data;
-using TemporalSae.Data.Sources;
+using TemporalSae.Tokenizers;
 
 namespace TemporalSae.Evals.Unlearning;
 
-/// <summary>One question: prompt tokens (with metadata, starting with the BOS), and four corpus token ids, the answer first.</summary>
-public sealed record NextWordQuestion(int Genre, TokenMetadata Prompt, int[] Choices);
+/// <summary>One question: prompt tokens (with metadata, starting with the BOS), four corpus token ids (the answer first), the answer's log-odds.</summary>
+public sealed record NextWordQuestion(int Label, int Document, TokenMetadata Prompt, int[] Choices, double LogOdds);
+
+/// <summary>What a GPT-2 id's text says about words: a leading space, whitespace only, a letter.</summary>
+public sealed class TokenShapes(Func<int, string> text)
+{
+    readonly Dictionary<int, (bool Leading, bool Blank, bool Letter)> shapes = [];
+
+    (bool Leading, bool Blank, bool Letter) Of(int id)
+    {
+        if (shapes.TryGetValue(id, out var shape)) return shape;
+        string s = text(id);
+        shape = (s.Length > 0 && char.IsWhiteSpace(s[0]), s.All(char.IsWhiteSpace), s.Any(char.IsLetter));
+        shapes[id] = shape;
+        return shape;
+    }
+
+    public bool LeadingSpace(int id) => Of(id).Leading;
+    public bool Blank(int id) => Of(id).Blank;
+    public bool HasLetter(int id) => Of(id).Letter;
+
+    /// <summary>Punctuation, symbols or digits: neither blank nor holding a letter.</summary>
+    public bool NonLexical(int id) => !Of(id).Blank && !Of(id).Letter;
+}
+
+/// <summary>Add-one smoothed word frequencies of the forget and the retain side of a stream.</summary>
+public sealed class WordOdds
+{
+    readonly Dictionary<ulong, (long Forget, long Retain)> counts = [];
+    long forgetTotal, retainTotal;
+
+    public WordOdds(TokenMetadata train, TokenShapes shapes, Func<int, bool> inForget, Func<int, bool> inRetain)
+    {
+        foreach ((int start, int end) in NextWordQuestions.Words(train, shapes))
+        {
+            int label = train.LabelIds[start];
+            bool forget = inForget(label), retain = inRetain(label);
+            if (!forget && !retain) continue;
+            ulong key = NextWordQuestions.WordKey(train.TokenIds, start, end);
+            var c = counts.GetValueOrDefault(key);
+            counts[key] = (c.Forget + (forget ? 1 : 0), c.Retain + (retain ? 1 : 0));
+            if (forget) forgetTotal++;
+            else retainTotal++;
+        }
+    }
+
+    /// <summary>Distinct lexical words on either side (the smoothing's vocabulary size).</summary>
+    public int Vocabulary => counts.Count;
+
+    public (long Forget, long Retain) Count(ulong word) => counts.GetValueOrDefault(word);
+
+    /// <summary>log p_F(w) - log p_R(w), with p_S(w) = (c_S(w) + 1) / (N_S + V).</summary>
+    public double LogOdds(ulong word)
+    {
+        var c = Count(word);
+        return Math.Log((c.Forget + 1.0) / (forgetTotal + Vocabulary)) - Math.Log((c.Retain + 1.0) / (retainTotal + Vocabulary));
+    }
+
+    /// <summary>floor(log2(1 + training count over both sides)): words within a factor of two in frequency share a class.</summary>
+    public int FrequencyClass(ulong word)
+    {
+        var c = Count(word);
+        return (int)Math.Floor(Math.Log2(1 + c.Forget + c.Retain));
+    }
+
+    public IEnumerable<ulong> Words => counts.Keys;
+}
+
+/// <param name="Forget">Forget questions, dealt across documents.</param>
+/// <param name="Retain">Retain questions, dealt across labels and documents.</param>
+/// <param name="ForgetCandidates">Forget positions that could have been asked (before the cap).</param>
+/// <param name="RetainCandidates">Retain positions that could have been asked.</param>
+/// <param name="ForgetTestDocuments">Test-split documents of the forget set.</param>
+public sealed record QuestionSet(IReadOnlyList<NextWordQuestion> Forget, IReadOnlyList<NextWordQuestion> Retain,
+    int ForgetCandidates, int RetainCandidates, int ForgetTestDocuments);
 
 public static class NextWordQuestions
 {
-    public static readonly IReadOnlyList<string> AnswerClasses = ["NOUN", "VERB", "ADJ", "ADV"];
-
-    /// <summary>Most frequent word-initial tokens per class that distractors are drawn from.</summary>
-    public const int DistractorPool = 200;
-
     /// <param name="test">The held-out stream questions come from.</param>
-    /// <param name="train">The training stream distractors come from.</param>
-    /// <param name="posTags">The corpus' Brown tags by POS id.</param>
-    /// <param name="inVocabulary">Whether the subject model has its own id for a corpus token id.</param>
-    /// <param name="bosId">The corpus tokenizer's BOS, which opens every prompt.</param>
-    public static IReadOnlyList<NextWordQuestion> Build(TokenMetadata test, TokenMetadata train, IReadOnlyList<string> posTags,
-        int genres, int perGenre, int context, Func<int, bool> inVocabulary, int bosId, long seed)
+    /// <param name="train">The training stream word frequencies and distractors come from.</param>
+    /// <param name="inVocabulary">Whether the subject model has its own id for a GPT-2 id.</param>
+    public static QuestionSet Build(TokenMetadata test, TokenMetadata train, TokenShapes shapes, Func<int, bool> inForget, Func<int, bool> inRetain,
+        int forgetCount, int retainCount, int context, double minLogOdds, Func<int, bool> inVocabulary, int bosId, long seed)
     {
-        int[] classOfPos = posTags.Select(tag => AnswerClasses.ToList().IndexOf(BrownTagset.Coarse(tag))).ToArray();
-        int[][] pools = DistractorPools(train, classOfPos, inVocabulary);
+        var odds = new WordOdds(train, shapes, inForget, inRetain);
+        // Distractors: one-token lexical words the model has, by frequency class (single-token keys are the ids).
+        var pools = odds.Words.Where(w => w < SingleTokenLimit && inVocabulary((int)w)).GroupBy(odds.FrequencyClass)
+            .ToDictionary(g => g.Key, g => g.Order().Select(w => (int)w).ToArray());
 
-        var questions = new List<NextWordQuestion>();
-        var random = new SplitMix64((ulong)seed);
-        for (int genre = 0; genre < genres; genre++)
+        var forget = new List<int>();
+        var retain = new List<int>();
+        foreach ((int start, int end) in Words(test, shapes))
         {
-            var candidates = new List<int>();
-            for (int p = context; p < test.Count; p++)
-            {
-                if (test.LabelIds[p] != genre || !StartsWord(test, p) || classOfPos[test.PosIds[p]] < 0 || !inVocabulary(test.TokenIds[p])) continue;
-                // The whole prompt lies in the answer's document and holds no separator.
-                if (test.DocumentIds[p - context] != test.DocumentIds[p] || Enumerable.Range(p - context, context).Any(i => test.Special[i])) continue;
-                if (pools[classOfPos[test.PosIds[p]]].Count(id => id != test.TokenIds[p]) < 3) continue;
-                candidates.Add(p);
-            }
-            int[] order = random.Permutation(candidates.Count);
-            foreach (int pick in order.Take(perGenre).Order())
-            {
-                int p = candidates[pick];
-                int[] pool = pools[classOfPos[test.PosIds[p]]].Where(id => id != test.TokenIds[p]).ToArray();
-                random.Shuffle(pool.AsSpan());
-                questions.Add(new NextWordQuestion(genre, Prompt(test, p, context, bosId), [test.TokenIds[p], .. pool.Take(3)]));
-            }
+            if (end != start + 1 || start < context) continue;
+            int label = test.LabelIds[start], id = test.TokenIds[start];
+            bool isForget = inForget(label);
+            if (!isForget && !inRetain(label)) continue;
+            if (!inVocabulary(id) || !pools.TryGetValue(odds.FrequencyClass((ulong)id), out int[]? pool) || pool.Length < 4) continue;
+            // The whole prompt lies in the answer's document and holds no separator.
+            if (test.DocumentIds[start - context] != test.DocumentIds[start] || Enumerable.Range(start - context, context).Any(i => test.Special[i])) continue;
+            bool specific = odds.LogOdds((ulong)id) >= minLogOdds;
+            if (isForget && specific) forget.Add(start);
+            else if (!isForget && !specific) retain.Add(start);
         }
-        return questions;
+
+        var random = new SplitMix64((ulong)seed);
+        NextWordQuestion Ask(int p)
+        {
+            int id = test.TokenIds[p];
+            int[] pool = pools[odds.FrequencyClass((ulong)id)].Where(w => w != id).ToArray();
+            random.Shuffle(pool.AsSpan());
+            return new NextWordQuestion(test.LabelIds[p], test.DocumentIds[p], Prompt(test, p, context, bosId), [id, .. pool.Take(3)], odds.LogOdds((ulong)id));
+        }
+        int[] forgetPicked = Dealt(forget, test, random).Take(forgetCount).ToArray();
+        int[] retainPicked = Dealt(retain, test, random).Take(retainCount).ToArray();
+        int forgetDocuments = Enumerable.Range(0, test.Count).Where(i => !test.Special[i] && inForget(test.LabelIds[i]))
+            .Select(i => test.DocumentIds[i]).Distinct().Count();
+        return new QuestionSet(forgetPicked.Select(Ask).ToList(), retainPicked.Select(Ask).ToList(), forget.Count, retain.Count, forgetDocuments);
     }
 
-    public static bool StartsWord(TokenMetadata tokens, int p) =>
-        !tokens.Special[p] && TokenizedCorpus.IsTagged(tokens.PosIds[p]) && p > 0
-        && (tokens.Special[p - 1] || tokens.PosIds[p - 1] != tokens.PosIds[p] || tokens.SentenceIds[p - 1] != tokens.SentenceIds[p]);
+    /// <summary>Keys below this are one-token words (the key is the GPT-2 id); longer words hash above it.</summary>
+    const ulong SingleTokenLimit = 1UL << 32;
 
-    /// <summary>The BOS (with the first prompt token's document, sentence and genre) and the context tokens before p.</summary>
+    /// <summary>A word's identity: its id when it is one token, else an FNV-1a hash of its ids with the top bit set.</summary>
+    public static ulong WordKey(int[] ids, int start, int end)
+    {
+        if (end == start + 1) return (ulong)(uint)ids[start];
+        ulong hash = 14695981039346656037UL;
+        for (int i = start; i < end; i++) hash = (hash ^ (uint)ids[i]) * 1099511628211UL;
+        return hash | (1UL << 63);
+    }
+
+    /// <summary>Whether a token belongs to any word: not special, not whitespace only.</summary>
+    static bool InWord(TokenMetadata tokens, TokenShapes shapes, int p) =>
+        !tokens.Special[p] && tokens.PosIds[p] != TokenizedCorpus.NoPos && !shapes.Blank(tokens.TokenIds[p]);
+
+    public static bool StartsWord(TokenMetadata tokens, TokenShapes shapes, int p)
+    {
+        if (!InWord(tokens, shapes, p)) return false;
+        if (p == 0 || !InWord(tokens, shapes, p - 1) || tokens.DocumentIds[p - 1] != tokens.DocumentIds[p]
+            || tokens.SentenceIds[p - 1] != tokens.SentenceIds[p]) return true;
+        int id = tokens.TokenIds[p], before = tokens.TokenIds[p - 1];
+        if (shapes.LeadingSpace(id) || shapes.NonLexical(id) || shapes.NonLexical(before)) return true;
+        return TokenizedCorpus.IsTagged(tokens.PosIds[p]) && tokens.PosIds[p - 1] != tokens.PosIds[p];
+    }
+
+    /// <summary>Every lexical word of a stream as [start, end) token ranges.</summary>
+    public static IEnumerable<(int Start, int End)> Words(TokenMetadata tokens, TokenShapes shapes)
+    {
+        for (int p = 0; p < tokens.Count; p++)
+        {
+            if (!StartsWord(tokens, shapes, p) || !shapes.HasLetter(tokens.TokenIds[p])) continue;
+            int end = p + 1;
+            while (end < tokens.Count && InWord(tokens, shapes, end) && !StartsWord(tokens, shapes, end)) end++;
+            yield return (p, end);
+        }
+    }
+
+    /// <summary>
+    /// Positions in a stratified order: per label, documents in a seeded order deal out their positions (each in a
+    /// seeded order) in turns, and labels interleave in proportion to their positions (WindowSampling's keys).
+    /// </summary>
+    static IEnumerable<int> Dealt(List<int> positions, TokenMetadata tokens, SplitMix64 random)
+    {
+        var keyed = new List<(double Key, int Position)>();
+        foreach (var label in positions.GroupBy(p => tokens.LabelIds[p]).OrderBy(g => g.Key))
+        {
+            int[][] documents = label.GroupBy(p => tokens.DocumentIds[p]).OrderBy(g => g.Key).Select(g =>
+            {
+                int[] own = g.ToArray();
+                random.Shuffle(own.AsSpan());
+                return own;
+            }).ToArray();
+            random.Shuffle(documents.AsSpan());
+            var order = new List<int>();
+            for (int turn = 0; order.Count < label.Count(); turn++)
+                foreach (int[] document in documents)
+                    if (turn < document.Length) order.Add(document[turn]);
+            double offset = random.Next() / 18446744073709551616.0;                             // u in [0, 1)
+            for (int r = 0; r < order.Count; r++) keyed.Add(((r + offset) / order.Count, order[r]));
+        }
+        return keyed.OrderBy(k => k.Key).ThenBy(k => k.Position).Select(k => k.Position);
+    }
+
+    /// <summary>The corpus' BOS (with the first prompt token's document, sentence and label) and the context tokens before p.</summary>
     static TokenMetadata Prompt(TokenMetadata tokens, int p, int context, int bosId)
     {
         var prompt = TokenMetadata.Empty(context + 1);
@@ -69,19 +204,5 @@ public static class NextWordQuestions
         prompt.Set(0, bosId, tokens.DocumentIds[first], tokens.SentenceIds[first], tokens.LabelIds[first], TokenizedCorpus.NoPos, special: true);
         tokens.CopyTo(first, prompt, 1, context);
         return prompt;
-    }
-
-    /// <summary>Per answer class, the most frequent word-initial in-vocabulary tokens of the stream (ties: lower id).</summary>
-    static int[][] DistractorPools(TokenMetadata train, int[] classOfPos, Func<int, bool> inVocabulary)
-    {
-        var counts = AnswerClasses.Select(_ => new Dictionary<int, int>()).ToArray();
-        for (int p = 1; p < train.Count; p++)
-        {
-            int cls = classOfPos[train.PosIds[p]];
-            if (cls < 0 || !StartsWord(train, p)) continue;
-            counts[cls][train.TokenIds[p]] = counts[cls].GetValueOrDefault(train.TokenIds[p]) + 1;
-        }
-        return counts.Select(c => c.Where(kv => inVocabulary(kv.Key)).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
-            .Take(DistractorPool).Select(kv => kv.Key).ToArray()).ToArray();
     }
 }
