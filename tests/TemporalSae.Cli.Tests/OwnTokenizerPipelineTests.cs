@@ -92,6 +92,8 @@ public sealed class OwnTokenizerRuns : IDisposable
                 activations: {hook: blocks.3.hook_resid_post}
                 evals:
                   stability: {windows: [8, 127]}
+                  # Moby-Dick is not read here; a Brown genre with enough test documents is forgotten instead.
+                  unlearning: {forget: learned}
                 """);
             var run = Tsae.Run(["run", manifest, "--profile", profile, "--results", Path.Combine(scratch, "results")], environment);
             Assert.True(run.ExitCode == 0, $"{model}: {run.Stderr}");
