@@ -282,6 +282,12 @@ public sealed record TrainingConfig
 
     [Doc("Refuse to train when the estimated peak memory exceeds this many MiB (0: no limit).")]
     [Range(0, 1e9)] public long MemoryLimitMb { get; init; } = 16_384;
+
+    [Doc("Seed of the SAE alone (its initialisation and batch order); 0: derived from the root `seed`, as every stage's. " +
+         "Replicates of an SAE vary this one, so they share the data, the subject model and the harvested activations.")]
+    [OmittedAtDefault]
+    [Range(0, 9e18)]
+    public long Seed { get; init; }
 }
 
 [Doc("Evaluations run on the trained SAE.")]

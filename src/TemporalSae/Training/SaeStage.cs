@@ -31,19 +31,24 @@ public sealed class SaeStage(SaeRegistry architectures) : Stage
         return material;
     }
 
+    /// <summary>training.seed when set (an SAE replicate), else the stage's seed derived from the root seed.</summary>
+    public static long SaeSeed(TrainingConfig training, long stageSeed) =>
+        training.Seed != 0 ? ContentHash.DeriveSeed(training.Seed, "sae") : stageSeed;
+
     public override JsonObject Build(StageContext context, string folder)
     {
         ExperimentConfig config = context.Config;
         using ActivationStore store = ActivationsStage.Open(context.Input("activations"));
         SaeArchitecture architecture = architectures[config.Sae.Architecture];
         bool sequences = architecture.TrainsOnSequences;
-        var source = new StoreBatchSource(store, sequences, config.Training.BatchSize, ContentHash.DeriveSeed(context.Seed, "batches"));
+        long seed = SaeSeed(config.Training, context.Seed);
+        var source = new StoreBatchSource(store, sequences, config.Training.BatchSize, ContentHash.DeriveSeed(seed, "batches"));
         // Checked when the manifest was loaded too, where d_in was known; here it is the store's.
         var shapes = new SaeStepShapes(source.TokensPerStep, store.ContextSize, store.DModel, config.Sae.DSae);
         if (architecture.MemoryRefusal(shapes, config.Sae, config.Training.MemoryLimitMb) is { } refusal)
             throw new InvalidInputException(refusal);
 
-        using SparseAutoencoder sae = architecture.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(context.Seed, "init"));
+        using SparseAutoencoder sae = architecture.Create(config.Sae, store.DModel, ContentHash.DeriveSeed(seed, "init"));
         var trainer = new SaeTrainer(config.Training, architecture.LossCoefficients(config.Training, config.Sae), context.Log);
         var outcome = trainer.Train(sae, source, context.ScratchFolder, config.Sae.NormalizeActivations != "none");
         // What a training step needs (the number gradient checkpointing is meant to lower), beside the stage's peak.
