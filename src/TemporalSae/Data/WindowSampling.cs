@@ -19,36 +19,37 @@ public static class WindowSampling
     /// </summary>
     public static int[] StratifiedOrder(ContextWindows windows, long seed, Func<int, bool>? keepLabel = null)
     {
-        var random = new SplitMix64((ulong)seed);
-        var byLabel = new SortedDictionary<int, SortedDictionary<int, List<int>>>();
-        for (int w = 0; w < windows.Count; w++)
-        {
-            int first = FirstContentToken(windows, w);
-            int label = windows.Tokens.LabelIds[first], document = windows.Tokens.DocumentIds[first];
-            if (keepLabel is not null && !keepLabel(label)) continue;
-            if (!byLabel.TryGetValue(label, out var documents)) byLabel[label] = documents = [];
-            if (!documents.TryGetValue(document, out var list)) documents[document] = list = [];
-            list.Add(w);
-        }
+        int[] first = Enumerable.Range(0, windows.Count).Select(w => FirstContentToken(windows, w)).ToArray();
+        IEnumerable<int> kept = Enumerable.Range(0, windows.Count)
+            .Where(w => keepLabel is null || keepLabel(windows.Tokens.LabelIds[first[w]]));
+        return Stratified(kept, w => windows.Tokens.LabelIds[first[w]], w => windows.Tokens.DocumentIds[first[w]], new SplitMix64((ulong)seed));
+    }
 
-        var keyed = new List<(double Key, int Window)>();
-        foreach (var documents in byLabel.Values)
+    /// <summary>
+    /// <paramref name="items"/> in the stratified order above, each item's stratum being its label and its turn-taking
+    /// group its document; <paramref name="random"/> is drawn from label by label, in ascending label order.
+    /// </summary>
+    public static int[] Stratified(IEnumerable<int> items, Func<int, int> labelOf, Func<int, int> documentOf, SplitMix64 random)
+    {
+        var keyed = new List<(double Key, int Item)>();
+        foreach (var label in items.GroupBy(labelOf).OrderBy(g => g.Key))
         {
-            int[][] dealt = documents.Values.Select(list =>
+            int[][] dealt = label.GroupBy(documentOf).OrderBy(g => g.Key).Select(g =>
             {
-                int[] own = list.ToArray();
+                int[] own = g.ToArray();
                 random.Shuffle(own.AsSpan());
                 return own;
             }).ToArray();
             random.Shuffle(dealt.AsSpan());
-            var order = new List<int>();
-            for (int turn = 0; order.Count < dealt.Sum(d => d.Length); turn++)
+            int total = dealt.Sum(d => d.Length);
+            var order = new List<int>(total);
+            for (int turn = 0; order.Count < total; turn++)
                 foreach (int[] document in dealt)
                     if (turn < document.Length) order.Add(document[turn]);
             double offset = random.Next() / 18446744073709551616.0;                             // u in [0, 1)
             for (int r = 0; r < order.Count; r++) keyed.Add(((r + offset) / order.Count, order[r]));
         }
-        return keyed.OrderBy(k => k.Key).ThenBy(k => k.Window).Select(k => k.Window).ToArray();
+        return keyed.OrderBy(k => k.Key).ThenBy(k => k.Item).Select(k => k.Item).ToArray();
     }
 
     /// <summary>The first token of window <paramref name="w"/> that is not special (its first token when all are).</summary>

@@ -170,31 +170,9 @@ public static class NextWordQuestions
         }
     }
 
-    /// <summary>
-    /// Positions in a stratified order: per label, documents in a seeded order deal out their positions (each in a
-    /// seeded order) in turns, and labels interleave in proportion to their positions (WindowSampling's keys).
-    /// </summary>
-    static IEnumerable<int> Dealt(List<int> positions, TokenMetadata tokens, SplitMix64 random)
-    {
-        var keyed = new List<(double Key, int Position)>();
-        foreach (var label in positions.GroupBy(p => tokens.LabelIds[p]).OrderBy(g => g.Key))
-        {
-            int[][] documents = label.GroupBy(p => tokens.DocumentIds[p]).OrderBy(g => g.Key).Select(g =>
-            {
-                int[] own = g.ToArray();
-                random.Shuffle(own.AsSpan());
-                return own;
-            }).ToArray();
-            random.Shuffle(documents.AsSpan());
-            var order = new List<int>();
-            for (int turn = 0; order.Count < label.Count(); turn++)
-                foreach (int[] document in documents)
-                    if (turn < document.Length) order.Add(document[turn]);
-            double offset = random.Next() / 18446744073709551616.0;                             // u in [0, 1)
-            for (int r = 0; r < order.Count; r++) keyed.Add(((r + offset) / order.Count, order[r]));
-        }
-        return keyed.OrderBy(k => k.Key).ThenBy(k => k.Position).Select(k => k.Position);
-    }
+    /// <summary>Positions in WindowSampling's stratified order: labels in proportion, a label's documents in turns.</summary>
+    static int[] Dealt(List<int> positions, TokenMetadata tokens, SplitMix64 random) =>
+        WindowSampling.Stratified(positions, p => tokens.LabelIds[p], p => tokens.DocumentIds[p], random);
 
     /// <summary>The corpus' BOS (with the first prompt token's document, sentence and label) and the context tokens before p.</summary>
     static TokenMetadata Prompt(TokenMetadata tokens, int p, int context, int bosId)
